@@ -1,0 +1,3 @@
+pub mod activate;
+pub mod history;
+pub mod not_found;

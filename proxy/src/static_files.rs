@@ -1,0 +1,175 @@
+//! Serving the built frontend: hashed assets are cached for good, `index.html` never is, and
+//! client-side routes (`/history/42`) get `index.html` so that deep links work.
+
+use std::path::{Path, PathBuf};
+
+use axum::{
+    Router,
+    extract::Request,
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+};
+use tower_http::{
+    compression::CompressionLayer,
+    services::{ServeDir, ServeFile},
+};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const REVALIDATE: &str = "no-cache";
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no built frontend at {0}: build it with `cargo xtask build` or point --dist-dir at a trunk dist folder"
+)]
+pub struct MissingFrontend(PathBuf);
+
+/// The folder trunk built, checked to hold an `index.html`.
+#[derive(Clone, Debug)]
+pub struct StaticFiles {
+    dir: PathBuf,
+}
+
+impl StaticFiles {
+    pub fn open(dir: &Path) -> Result<Self, MissingFrontend> {
+        if dir.join("index.html").is_file() {
+            Ok(Self {
+                dir: dir.to_path_buf(),
+            })
+        } else {
+            Err(MissingFrontend(dir.to_path_buf()))
+        }
+    }
+
+    /// A service for every GET that no other route took.
+    pub fn service(&self) -> Router {
+        let index = ServeFile::new(self.dir.join("index.html"));
+        let files = ServeDir::new(&self.dir).fallback(index.clone());
+        Router::new()
+            .fallback_service(files)
+            .layer(middleware::from_fn(spa_routes_only))
+            .layer(middleware::from_fn(cache_control))
+            .layer(CompressionLayer::new())
+    }
+}
+
+/// A missing file (`/app-0123.js`) is a 404, not `index.html`: only extension-less paths are
+/// client-side routes.
+async fn spa_routes_only(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let served_index = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if served_index && has_extension(&path) && !path.ends_with(".html") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    response
+}
+
+async fn cache_control(request: Request, next: Next) -> Response {
+    let immutable = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() {
+        let policy = if immutable { IMMUTABLE } else { REVALIDATE };
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn has_extension(path: &str) -> bool {
+    last_segment(path).contains('.')
+}
+
+/// trunk names its outputs `stem-<16 hex digits>[_bg].ext`; their content never changes.
+fn is_hashed_asset(path: &str) -> bool {
+    let Some((stem, _ext)) = last_segment(path).rsplit_once('.') else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{Body, to_bytes};
+    use tower::ServiceExt;
+
+    fn dist() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>app</html>").unwrap();
+        std::fs::write(
+            dir.path().join("frontend-0123456789abcdef_bg.wasm"),
+            b"\0asm",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("robots.txt"), "User-agent: *").unwrap();
+        dir
+    }
+
+    async fn get(dir: &Path, path: &str) -> Response {
+        StaticFiles::open(dir)
+            .unwrap()
+            .service()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn cache(response: &Response) -> &str {
+        response.headers()[header::CACHE_CONTROL].to_str().unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashed_assets_are_immutable_and_the_rest_revalidates() {
+        let dir = dist();
+        let wasm = get(dir.path(), "/frontend-0123456789abcdef_bg.wasm").await;
+        assert_eq!(wasm.status(), StatusCode::OK);
+        assert_eq!(cache(&wasm), IMMUTABLE);
+        let index = get(dir.path(), "/").await;
+        assert_eq!(cache(&index), REVALIDATE);
+        let robots = get(dir.path(), "/robots.txt").await;
+        assert_eq!(cache(&robots), REVALIDATE);
+    }
+
+    #[tokio::test]
+    async fn client_side_routes_get_the_app() {
+        let dir = dist();
+        let response = get(dir.path(), "/history/42").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(cache(&response), REVALIDATE);
+        let body = to_bytes(response.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"<html>app</html>");
+    }
+
+    #[tokio::test]
+    async fn missing_files_are_not_found() {
+        let dir = dist();
+        let response = get(dir.path(), "/frontend-fedcba9876543210.js").await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn a_folder_without_index_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let message = StaticFiles::open(dir.path()).unwrap_err().to_string();
+        assert!(message.contains("cargo xtask build"), "{message}");
+    }
+
+    #[test]
+    fn only_trunk_hashes_count_as_immutable() {
+        assert!(is_hashed_asset("/main-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/main.css"));
+        assert!(!is_hashed_asset("/history/0123456789abcdef0"));
+        assert!(!is_hashed_asset("/logo-cafe.png"));
+    }
+}
