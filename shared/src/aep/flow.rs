@@ -1,0 +1,260 @@
+//! Flow Service destination dataflows: `GET /data/foundation/flowservice/flows[/{id}]`.
+
+use serde::{Deserialize, Serialize};
+
+use super::paging::PageLinks;
+use crate::time::{Date, EpochMillis, EpochSecondsText};
+
+pub const FLOWS_PATH: &str = "/data/foundation/flowservice/flows";
+/// The filter that keeps destination dataflows only.
+pub const DESTINATION_FLOWS_FILTER: &str = "inheritedAttributes.properties.isDestinationFlow==true";
+
+/// `GET /flows` and `GET /flows/{id}` (which also answers with a one-item list).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowList {
+    #[serde(default)]
+    pub items: Vec<Flow>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<PageLinks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Flow {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_spec: Option<SpecRef>,
+    pub state: FlowState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<EpochMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<EpochMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sandbox_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_connection_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_connection_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inherited_attributes: Option<InheritedAttributes>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<Transformation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_details: Option<LastRunDetails>,
+}
+
+impl Flow {
+    /// The destination's connection spec: what kind of destination this is (S3, SFTP, ...).
+    pub fn target_connection_spec_id(&self) -> Option<&str> {
+        let targets = &self.inherited_attributes.as_ref()?.target_connections;
+        Some(targets.first()?.connection_spec.as_ref()?.id.as_str())
+    }
+
+    /// Every audience selector mapped to this dataflow.
+    pub fn selectors(&self) -> impl Iterator<Item = &SelectorValue> {
+        self.transformations
+            .iter()
+            .filter_map(|t| t.params.as_ref()?.segment_selectors.as_ref())
+            .flat_map(|s| s.selectors.iter())
+            .filter_map(|s| s.value.as_ref())
+    }
+
+    pub fn is_destination_flow(&self) -> bool {
+        self.inherited_attributes
+            .as_ref()
+            .and_then(|a| a.properties.as_ref())
+            .is_some_and(|p| p.is_destination_flow)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowState {
+    Enabled,
+    Disabled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InheritedAttributes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<FlowProperties>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_connections: Vec<ConnectionRef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_connections: Vec<ConnectionRef>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowProperties {
+    #[serde(default)]
+    pub is_destination_flow: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionRef {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_spec: Option<SpecRef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transformation {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<TransformationParams>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransformationParams {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_selectors: Option<SegmentSelectors>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSelectors {
+    #[serde(default)]
+    pub selectors: Vec<Selector>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Selector {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<SelectorValue>,
+}
+
+/// An audience mapped to a dataflow, with its schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelectorValue {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The schema says `fileNameTemplate`, every example says `filenameTemplate`.
+    #[serde(
+        rename = "filenameTemplate",
+        alias = "fileNameTemplate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub file_name_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_mode: Option<ExportMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// When the audience was mapped: epoch seconds, written as a string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<EpochSecondsText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_time: Option<EpochSecondsText>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExportMode {
+    DailyFullExport,
+    FirstFullThenIncremental,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<Date>,
+    /// `HH:MM` UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+impl Schedule {
+    /// The Platform's range rule: `startDate <= today < endDate`; no end date means open-ended.
+    /// The last day of an interval is not exported, so the end date itself is out of range.
+    pub fn covers(&self, today: Date) -> bool {
+        self.start_date.is_none_or(|start| start <= today)
+            && self.end_date.is_none_or(|end| today < end)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastRunDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(
+        rename = "startedAtUTC",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at_utc: Option<EpochMillis>,
+    #[serde(
+        rename = "completedAtUTC",
+        alias = "stoppedAtUTC",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub completed_at_utc: Option<EpochMillis>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(start: Option<&str>, end: Option<&str>) -> Schedule {
+        Schedule {
+            frequency: Some("DAILY".into()),
+            trigger_type: None,
+            start_date: start.map(|d| Date::parse(d).unwrap()),
+            end_date: end.map(|d| Date::parse(d).unwrap()),
+            start_time: None,
+        }
+    }
+
+    #[test]
+    fn schedule_range_includes_the_start_and_excludes_the_end() {
+        let today = Date::parse("2026-11-30").unwrap();
+        assert!(schedule(Some("2026-11-30"), None).covers(today));
+        assert!(schedule(Some("2026-11-01"), Some("2026-12-01")).covers(today));
+        assert!(!schedule(Some("2026-11-01"), Some("2026-11-30")).covers(today));
+        assert!(!schedule(Some("2026-12-01"), None).covers(today));
+        assert!(schedule(None, None).covers(today));
+    }
+
+    #[test]
+    fn both_spellings_of_the_file_name_template_are_read() {
+        for key in ["filenameTemplate", "fileNameTemplate"] {
+            let json = format!(r#"{{"id": "s", "{key}": "%SEGMENT_ID%"}}"#);
+            let value: SelectorValue = serde_json::from_str(&json).unwrap();
+            assert_eq!(value.file_name_template.as_deref(), Some("%SEGMENT_ID%"));
+        }
+    }
+}

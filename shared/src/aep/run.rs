@@ -1,0 +1,259 @@
+//! Flow Service runs: `GET /data/foundation/flowservice/runs[/{id}]`.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::paging::PageLinks;
+use crate::time::EpochMillis;
+
+pub const RUNS_PATH: &str = "/data/foundation/flowservice/runs";
+
+/// `GET /runs` and `GET /runs/{id}` (a one-item list).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunList {
+    #[serde(default)]
+    pub items: Vec<Run>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<PageLinks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub id: String,
+    #[serde(default)]
+    pub flow_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<EpochMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<EpochMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<RunMetrics>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub activities: Vec<Activity>,
+}
+
+impl Run {
+    /// Status from `metrics.statusSummary`; a run without one has not finished.
+    pub fn status(&self) -> RunStatus {
+        self.metrics
+            .as_ref()
+            .and_then(|m| m.status_summary.as_ref())
+            .map_or(RunStatus::InProgress, |s| s.status)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunMetrics {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_summary: Option<DurationSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_summary: Option<SizeSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_summary: Option<RecordSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_summary: Option<FileSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_summary: Option<StatusSummary>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DurationSummary {
+    #[serde(
+        rename = "startedAtUTC",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub started_at_utc: Option<EpochMillis>,
+    /// The schema says `stoppedAtUTC`, the examples `completedAtUTC`.
+    #[serde(
+        rename = "completedAtUTC",
+        alias = "stoppedAtUTC",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub completed_at_utc: Option<EpochMillis>,
+}
+
+impl DurationSummary {
+    pub fn duration_millis(&self) -> Option<i64> {
+        Some(self.completed_at_utc?.0 - self.started_at_utc?.0)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SizeSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_bytes: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_summaries: Vec<EntityCounts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_summaries: Vec<EntityCounts>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_info: Vec<Info>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_info: Vec<Info>,
+}
+
+/// A source or target summary, and the per-audience (`segment:<id>`) entity summaries inside.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityCounts {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_record_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_summaries: Vec<EntityCounts>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_file_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_file_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_file_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_file_count: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusSummary {
+    pub status: RunStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<Info>,
+}
+
+/// A code and message about records, files or the run itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Info {
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_summary: Option<DurationSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_summary: Option<StatusSummary>,
+}
+
+/// Sources disagree on case (`Success` in the schema, `success` in examples) and on the
+/// in-between values: compare case-insensitively and treat anything unknown as still running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    InProgress,
+    Success,
+    Failed,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        self != Self::InProgress
+    }
+
+    pub fn parse(text: &str) -> Self {
+        if text.eq_ignore_ascii_case("success") {
+            Self::Success
+        } else if text.eq_ignore_ascii_case("failed") {
+            Self::Failed
+        } else {
+            Self::InProgress
+        }
+    }
+
+    /// How the Platform's examples write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "inProgress",
+            Self::Success => "success",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl Serialize for RunStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for RunStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::parse(&String::deserialize(deserializer)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_is_read_in_any_case_and_unknown_means_running() {
+        for (text, status) in [
+            ("success", RunStatus::Success),
+            ("Success", RunStatus::Success),
+            ("FAILED", RunStatus::Failed),
+            ("Processing", RunStatus::InProgress),
+            ("Waiting", RunStatus::InProgress),
+            ("inProgress", RunStatus::InProgress),
+        ] {
+            assert_eq!(RunStatus::parse(text), status, "{text}");
+        }
+    }
+
+    #[test]
+    fn stopped_at_is_read_as_completed_at() {
+        let summary: DurationSummary =
+            serde_json::from_str(r#"{"startedAtUTC": 1000, "stoppedAtUTC": 4000}"#).unwrap();
+        assert_eq!(summary.duration_millis(), Some(3000));
+    }
+
+    #[test]
+    fn a_run_without_status_is_in_progress() {
+        let run: Run = serde_json::from_str(r#"{"id": "r", "flowId": "f"}"#).unwrap();
+        assert_eq!(run.status(), RunStatus::InProgress);
+    }
+}
