@@ -1,5 +1,7 @@
 //! The Platform's error bodies, which come in several shapes (aep-contracts §5.3).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::time::StringOrInteger;
@@ -24,6 +26,11 @@ pub enum PlatformError {
         error: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error_description: Option<String>,
+    },
+    /// Segmentation: `{"requestId": "...", "errors": {"403": [{"code": ..., "message": ...}]}}`.
+    /// One of Adobe's own examples nests other fields in `errors`, so its values stay loose.
+    Segmentation {
+        errors: BTreeMap<String, serde_json::Value>,
     },
     /// adhocrun: `{"message": "Run already going on for ..."}`.
     Message { message: String },
@@ -70,6 +77,12 @@ impl PlatformError {
                 error,
                 error_description,
             } => error_description.as_deref().unwrap_or(error),
+            Self::Segmentation { errors } => errors
+                .values()
+                .filter_map(serde_json::Value::as_array)
+                .flatten()
+                .find_map(|item| item.get("message")?.as_str())
+                .unwrap_or(""),
         }
     }
 
