@@ -3,4 +3,5 @@
 //! `wasm32-unknown-unknown` and the host alike and both sides apply the very same rules.
 
 pub mod aep;
+pub mod guardrails;
 pub mod time;

@@ -1,0 +1,134 @@
+//! The guardrail engine: a pure function from (plan, platform facts, now, limits) to every
+//! violation, so that the browser and the proxy refuse exactly the same plans.
+
+mod destinations;
+mod snapshot;
+mod violation;
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::aep::adhoc::ActivationInfo;
+use crate::aep::flow::FlowState;
+use crate::time::EpochMillis;
+pub use destinations::{BATCH_FILE_DESTINATIONS, batch_file_destination_name};
+pub use snapshot::{Dataflow, MappedSegment, RunInProgress, Snapshot};
+pub use violation::{Messages, Violation, ViolationCode};
+
+/// The rules' numbers, configurable because Adobe's own have changed over time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// destination×segment entries in one job (Adobe: 80 audiences a job).
+    pub max_entries: usize,
+    /// Wait after a segment's first scheduled activation (the source document: 20 minutes;
+    /// current Adobe docs: one hour).
+    pub first_activation_wait_seconds: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_entries: 80,
+            first_activation_wait_seconds: 20 * 60,
+        }
+    }
+}
+
+/// Every rule the plan breaks, sorted so that the answer does not depend on input order.
+pub fn check(
+    plan: &ActivationInfo,
+    facts: &Snapshot,
+    now: EpochMillis,
+    limits: &Limits,
+) -> Vec<Violation> {
+    let mut found = Vec::new();
+    if plan.is_empty() {
+        found.push(Violation::new(ViolationCode::EmptyPlan));
+        return found;
+    }
+    let entries = entry_count(plan);
+    if entries > limits.max_entries {
+        found.push(Violation {
+            count: Some(entries),
+            limit: Some(limits.max_entries),
+            ..Violation::new(ViolationCode::TooManyEntries)
+        });
+    }
+    for job in facts.blocking_export_jobs() {
+        found.push(Violation {
+            export_job_id: Some(*job),
+            ..Violation::new(ViolationCode::ScheduledExportRunning)
+        });
+    }
+    for (dataflow_id, segments) in plan {
+        check_destination(dataflow_id, segments, facts, now, limits, &mut found);
+    }
+    found.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    found.dedup();
+    found.iter_mut().for_each(|v| v.describe(facts));
+    found
+}
+
+fn check_destination(
+    dataflow_id: &str,
+    segments: &[String],
+    facts: &Snapshot,
+    now: EpochMillis,
+    limits: &Limits,
+    found: &mut Vec<Violation>,
+) {
+    let about = |code| Violation::about(code, dataflow_id, None);
+    if segments.is_empty() {
+        found.push(about(ViolationCode::EmptyDestination));
+    }
+    let Some(dataflow) = facts.dataflow(dataflow_id) else {
+        found.push(about(ViolationCode::UnknownDestination));
+        return;
+    };
+    if dataflow.state != FlowState::Enabled {
+        found.push(about(ViolationCode::DestinationDisabled));
+    }
+    if !dataflow.is_batch_file() {
+        found.push(about(ViolationCode::NotBatchFileDestination));
+    }
+    let today = now.utc_date();
+    let mut seen = HashSet::with_capacity(segments.len());
+    for segment_id in segments {
+        let about = |code| Violation::about(code, dataflow_id, Some(segment_id));
+        if !seen.insert(segment_id.as_str()) {
+            found.push(about(ViolationCode::DuplicateSegment));
+            continue;
+        }
+        let Some(mapped) = dataflow.segment(segment_id) else {
+            found.push(about(ViolationCode::SegmentNotMapped));
+            continue;
+        };
+        if !mapped.schedule.as_ref().is_none_or(|s| s.covers(today)) {
+            found.push(about(ViolationCode::OutOfSchedule));
+        }
+        if let Some(ready_at) = mapped.ready_at(limits) {
+            if now < ready_at {
+                found.push(Violation {
+                    ready_at: Some(ready_at),
+                    ..about(ViolationCode::FirstActivationWait)
+                });
+            }
+        }
+        for run in facts.runs_in_progress(segment_id) {
+            found.push(Violation {
+                run_id: Some(run.run_id.clone()),
+                ..about(ViolationCode::RunInProgress)
+            });
+        }
+    }
+}
+
+/// How many entries a plan holds, as the limit counts them.
+pub fn entry_count(plan: &ActivationInfo) -> usize {
+    plan.values().map(Vec::len).sum()
+}
+
+#[cfg(test)]
+mod tests;

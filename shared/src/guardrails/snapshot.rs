@@ -1,0 +1,129 @@
+//! The platform facts the rules read, indexed once so that checking a plan costs a few hash
+//! lookups per entry however large the sandbox.
+
+use std::collections::HashMap;
+
+use super::{Limits, batch_file_destination_name};
+use crate::aep::export_job::{ExportJob, ExportJobId};
+use crate::aep::flow::{Flow, FlowState, Schedule};
+use crate::time::EpochMillis;
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    dataflows: HashMap<String, Dataflow>,
+    runs_in_progress: HashMap<String, Vec<RunInProgress>>,
+    blocking_export_jobs: Vec<ExportJobId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataflow {
+    pub id: String,
+    pub name: String,
+    pub state: FlowState,
+    pub connection_spec_id: Option<String>,
+    segments: HashMap<String, MappedSegment>,
+}
+
+impl Dataflow {
+    pub fn from_flow(flow: &Flow) -> Self {
+        Self {
+            id: flow.id.clone(),
+            name: flow.name.clone(),
+            state: flow.state,
+            connection_spec_id: flow.target_connection_spec_id().map(str::to_owned),
+            segments: flow
+                .selectors()
+                .map(|s| {
+                    let mapped = MappedSegment {
+                        name: s.name.clone(),
+                        schedule: s.schedule.clone(),
+                        mapped_at: s.create_time.map(|t| t.to_millis()),
+                    };
+                    (s.id.clone(), mapped)
+                })
+                .collect(),
+        }
+    }
+
+    pub fn is_batch_file(&self) -> bool {
+        self.connection_spec_id
+            .as_deref()
+            .is_some_and(|id| batch_file_destination_name(id).is_some())
+    }
+
+    pub fn segment(&self, segment_id: &str) -> Option<&MappedSegment> {
+        self.segments.get(segment_id)
+    }
+}
+
+/// A segment as mapped to one dataflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MappedSegment {
+    pub name: String,
+    pub schedule: Option<Schedule>,
+    /// The selector's create time: when its first scheduled activation was set up.
+    pub mapped_at: Option<EpochMillis>,
+}
+
+impl MappedSegment {
+    /// When the first-activation wait ends; unknown create time means no wait can be shown.
+    pub fn ready_at(&self, limits: &Limits) -> Option<EpochMillis> {
+        Some(
+            self.mapped_at?
+                .plus_seconds(limits.first_activation_wait_seconds),
+        )
+    }
+}
+
+/// A run of a segment that has not finished: on the Platform, or one the portal just started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInProgress {
+    pub segment_id: String,
+    pub dataflow_id: String,
+    pub run_id: String,
+}
+
+impl Snapshot {
+    pub fn new(
+        flows: &[Flow],
+        runs_in_progress: impl IntoIterator<Item = RunInProgress>,
+        export_jobs: &[ExportJob],
+    ) -> Self {
+        let mut runs: HashMap<String, Vec<RunInProgress>> = HashMap::new();
+        for run in runs_in_progress {
+            runs.entry(run.segment_id.clone()).or_default().push(run);
+        }
+        Self {
+            dataflows: flows
+                .iter()
+                .map(|f| (f.id.clone(), Dataflow::from_flow(f)))
+                .collect(),
+            runs_in_progress: runs,
+            blocking_export_jobs: export_jobs
+                .iter()
+                .filter(|j| j.blocks_adhoc_runs())
+                .map(|j| j.id)
+                .collect(),
+        }
+    }
+
+    pub fn dataflow(&self, id: &str) -> Option<&Dataflow> {
+        self.dataflows.get(id)
+    }
+
+    pub fn runs_in_progress(&self, segment_id: &str) -> &[RunInProgress] {
+        self.runs_in_progress
+            .get(segment_id)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn blocking_export_jobs(&self) -> &[ExportJobId] {
+        &self.blocking_export_jobs
+    }
+
+    /// A segment's display name, from whichever dataflow maps it.
+    pub fn segment_name(&self, dataflow_id: &str, segment_id: &str) -> Option<&str> {
+        let name = &self.dataflow(dataflow_id)?.segment(segment_id)?.name;
+        (!name.is_empty()).then_some(name.as_str())
+    }
+}
