@@ -108,13 +108,11 @@ fn check_destination(
         if !mapped.schedule.as_ref().is_none_or(|s| s.covers(today)) {
             found.push(about(ViolationCode::OutOfSchedule));
         }
-        if let Some(ready_at) = mapped.ready_at(limits) {
-            if now < ready_at {
-                found.push(Violation {
-                    ready_at: Some(ready_at),
-                    ..about(ViolationCode::FirstActivationWait)
-                });
-            }
+        if let Some(ready_at) = mapped.ready_at(limits).filter(|&ready_at| now < ready_at) {
+            found.push(Violation {
+                ready_at: Some(ready_at),
+                ..about(ViolationCode::FirstActivationWait)
+            });
         }
         for run in facts.runs_in_progress(segment_id) {
             found.push(Violation {

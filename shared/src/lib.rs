@@ -4,4 +4,5 @@
 
 pub mod aep;
 pub mod guardrails;
+pub mod portal;
 pub mod time;

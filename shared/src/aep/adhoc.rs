@@ -84,3 +84,131 @@ mod tests {
         assert!(error.to_string().contains("exportIds"), "{error}");
     }
 }
+
+/// The two adhocrun errors Adobe documents, recognised whatever the wording's era ("segment" or
+/// "audience", "Segments" or "Audiences") and case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum AdhocRunRejection {
+    /// "Run already going on for audience {segment} for order {dataflow} with run id {run}".
+    #[serde(rename_all = "camelCase")]
+    RunAlreadyGoingOn {
+        segment_id: String,
+        dataflow_id: String,
+        run_id: String,
+    },
+    /// "Segments {names} are not part of this dataflow or out of schedule range!"
+    #[serde(rename_all = "camelCase")]
+    NotInDataflowOrOutOfSchedule { segments: Vec<String> },
+}
+
+impl AdhocRunRejection {
+    pub fn parse(message: &str) -> Option<Self> {
+        let lower = message.to_ascii_lowercase();
+        Self::parse_run_already_going_on(message, &lower)
+            .or_else(|| Self::parse_not_in_dataflow(message, &lower))
+    }
+
+    fn parse_run_already_going_on(message: &str, lower: &str) -> Option<Self> {
+        // ASCII lower-casing keeps byte offsets, so ids are cut from the original.
+        let start = lower.find("run already going on for ")? + "run already going on for ".len();
+        let after_noun = ["audience ", "segment "]
+            .iter()
+            .find_map(|noun| lower[start..].starts_with(noun).then(|| start + noun.len()))?;
+        let order_at = after_noun + lower[after_noun..].find(" for order ")?;
+        let dataflow_at = order_at + " for order ".len();
+        let run_at = dataflow_at + lower[dataflow_at..].find(" with run id ")?;
+        let run_id_at = run_at + " with run id ".len();
+        Some(Self::RunAlreadyGoingOn {
+            segment_id: clean_id(&message[after_noun..order_at])?,
+            dataflow_id: clean_id(&message[dataflow_at..run_at])?,
+            run_id: clean_id(&message[run_id_at..])?,
+        })
+    }
+
+    fn parse_not_in_dataflow(message: &str, lower: &str) -> Option<Self> {
+        let end = lower.find(" are not part of this dataflow or out of schedule range")?;
+        let start = ["segments ", "audiences "]
+            .iter()
+            .find_map(|noun| lower.find(noun).map(|at| at + noun.len()))
+            .filter(|&start| start <= end)?;
+        let segments: Vec<String> = message[start..end]
+            .split(',')
+            .filter_map(clean_id)
+            .collect();
+        (!segments.is_empty()).then_some(Self::NotInDataflowOrOutOfSchedule { segments })
+    }
+}
+
+/// Strips the quoting Adobe's pages put around placeholders (`` `id` ``, `[id]`, `"id"`).
+fn clean_id(text: &str) -> Option<String> {
+    let trimmed = text
+        .trim()
+        .trim_end_matches(['.', '!'])
+        .trim_matches(|c: char| matches!(c, '`' | '"' | '\'' | '[' | ']' | '{' | '}'))
+        .trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod rejection_tests {
+    use super::*;
+
+    #[test]
+    fn run_already_going_on_in_every_documented_wording() {
+        for message in [
+            "Run already going on for audience db8961e9 for order ef2dcbd6 with run id 88d6da63",
+            "Run already going on for segment db8961e9 for order ef2dcbd6 with run id 88d6da63",
+            "RUN ALREADY GOING ON FOR AUDIENCE db8961e9 FOR ORDER ef2dcbd6 WITH RUN ID 88d6da63",
+            "run already going on for audience `db8961e9` for order `ef2dcbd6` with run id `88d6da63`.",
+        ] {
+            assert_eq!(
+                AdhocRunRejection::parse(message),
+                Some(AdhocRunRejection::RunAlreadyGoingOn {
+                    segment_id: "db8961e9".into(),
+                    dataflow_id: "ef2dcbd6".into(),
+                    run_id: "88d6da63".into(),
+                }),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_in_dataflow_with_segments_or_audiences() {
+        for (message, segments) in [
+            (
+                "Segments Summer VIP are not part of this dataflow or out of schedule range!",
+                vec!["Summer VIP"],
+            ),
+            (
+                "Audiences `a1`, `b2` are not part of this dataflow or out of schedule range!",
+                vec!["a1", "b2"],
+            ),
+            (
+                "segments X ARE NOT PART OF THIS DATAFLOW OR OUT OF SCHEDULE RANGE",
+                vec!["X"],
+            ),
+        ] {
+            assert_eq!(
+                AdhocRunRejection::parse(message),
+                Some(AdhocRunRejection::NotInDataflowOrOutOfSchedule {
+                    segments: segments.into_iter().map(String::from).collect()
+                }),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_messages_are_not_mistaken_for_them() {
+        for message in [
+            "Oauth token is not valid",
+            "Run already going on",
+            "are not part of this dataflow or out of schedule range!",
+            "Run already going on for audience  for order d with run id r",
+        ] {
+            assert_eq!(AdhocRunRejection::parse(message), None, "{message}");
+        }
+    }
+}

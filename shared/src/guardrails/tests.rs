@@ -98,7 +98,10 @@ fn facts() -> Snapshot {
     )
 }
 
-fn plan(entries: &[(&str, &[&str])]) -> ActivationInfo {
+/// A destination and the segments chosen for it.
+type Entry<'a> = (&'a str, &'a [&'a str]);
+
+fn plan(entries: &[Entry]) -> ActivationInfo {
     entries
         .iter()
         .map(|(d, segments)| {
@@ -114,7 +117,7 @@ fn codes(violations: &[Violation]) -> Vec<ViolationCode> {
     violations.iter().map(|v| v.code).collect()
 }
 
-fn check_plan(entries: &[(&str, &[&str])]) -> Vec<Violation> {
+fn check_plan(entries: &[Entry]) -> Vec<Violation> {
     check(&plan(entries), &facts(), now(), &Limits::default())
 }
 
@@ -132,7 +135,7 @@ fn a_valid_plan_passes() {
 #[test]
 fn each_rule_on_its_own() {
     use ViolationCode::*;
-    let cases: &[(&[(&str, &[&str])], ViolationCode)] = &[
+    let cases: &[(&[Entry], ViolationCode)] = &[
         (&[], EmptyPlan),
         (&[("s3", &[])], EmptyDestination),
         (&[("nowhere", &["ready"])], UnknownDestination),
