@@ -26,10 +26,20 @@ impl EpochMillis {
         Date::from_days_since_epoch(self.0.div_euclid(86_400_000))
     }
 
+    /// Hours, minutes and seconds of the UTC day.
+    pub fn utc_time_of_day(self) -> (u8, u8, u8) {
+        let second = self.0.rem_euclid(86_400_000) / 1000;
+        (
+            (second / 3600) as u8,
+            (second / 60 % 60) as u8,
+            (second % 60) as u8,
+        )
+    }
+
     /// `HH:MM` in UTC.
     pub fn utc_hh_mm(self) -> String {
-        let minute_of_day = self.0.rem_euclid(86_400_000) / 60_000;
-        format!("{:02}:{:02}", minute_of_day / 60, minute_of_day % 60)
+        let (hour, minute, _) = self.utc_time_of_day();
+        format!("{hour:02}:{minute:02}")
     }
 }
 
@@ -102,6 +112,18 @@ impl Date {
         Self::new(year, month, day).ok_or_else(invalid)
     }
 
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
     /// Howard Hinnant's `civil_from_days`.
     fn from_days_since_epoch(days: i64) -> Self {
         let z = days + 719_468;
@@ -114,6 +136,10 @@ impl Date {
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
         Self { year, month, day }
+    }
+
+    pub fn plus_days(self, days: i64) -> Self {
+        self.start_millis().plus_seconds(days * 86_400).utc_date()
     }
 
     /// Midnight UTC at the start of this day.

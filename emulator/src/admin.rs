@@ -1,0 +1,162 @@
+//! The emulator-only admin API under `/emulator/`: the log of requests received (tests prove
+//! with it what reached the Platform), fault injection, the clock, token expiry and scheduled
+//! export jobs on demand.
+
+use std::collections::VecDeque;
+
+use axum::{
+    Json, Router,
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::aep::export_job::{ExportJobId, ExportJobStatus};
+use shared::time::EpochMillis;
+
+use crate::{Emulator, Faults, world::profile_export_job};
+
+/// Enough for a soak test; the oldest entries go first.
+const LOG_CAPACITY: usize = 200_000;
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoggedRequest {
+    pub at: EpochMillis,
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// `METHOD /matched/{pattern}`.
+    pub route: String,
+    pub sandbox: Option<String>,
+    pub body: Option<Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct RequestLog(VecDeque<LoggedRequest>);
+
+impl RequestLog {
+    pub fn push(&mut self, request: LoggedRequest) {
+        if self.0.len() == LOG_CAPACITY {
+            self.0.pop_front();
+        }
+        self.0.push_back(request);
+    }
+}
+
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/requests", get(requests).delete(clear_requests))
+        .route("/faults", get(faults).put(set_faults).delete(clear_faults))
+        .route("/clock", get(clock))
+        .route("/clock/advance", post(advance))
+        .route("/tokens/expire", post(expire_tokens))
+        .route(
+            "/export-jobs",
+            post(add_export_job).delete(clear_export_jobs),
+        )
+}
+
+async fn requests(State(emulator): State<Emulator>) -> Json<Value> {
+    Json(json!({"requests": emulator.requests().0}))
+}
+
+async fn clear_requests(State(emulator): State<Emulator>) -> StatusCode {
+    emulator.requests().0.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn faults(State(emulator): State<Emulator>) -> Json<Faults> {
+    Json(emulator.faults().clone())
+}
+
+async fn set_faults(State(emulator): State<Emulator>, Json(faults): Json<Faults>) -> Json<Faults> {
+    *emulator.faults() = faults.clone();
+    Json(faults)
+}
+
+async fn clear_faults(State(emulator): State<Emulator>) -> StatusCode {
+    *emulator.faults() = Faults::default();
+    StatusCode::NO_CONTENT
+}
+
+async fn clock(State(emulator): State<Emulator>) -> Json<Value> {
+    Json(json!({"now": emulator.now()}))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: i64,
+}
+
+/// Moves the clock and settles every run that came due, so that the files exist on return.
+async fn advance(
+    State(emulator): State<Emulator>,
+    Json(Advance { seconds }): Json<Advance>,
+) -> Json<Value> {
+    emulator.clock().advance(seconds);
+    emulator.settle().await;
+    Json(json!({"now": emulator.now()}))
+}
+
+async fn expire_tokens(State(emulator): State<Emulator>) -> StatusCode {
+    let now = emulator.now();
+    emulator
+        .world()
+        .tokens
+        .values_mut()
+        .for_each(|expires| *expires = now);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct SandboxParam {
+    sandbox: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewExportJob {
+    status: ExportJobStatus,
+}
+
+/// A scheduled profile export job that exists until cleared, e.g. one that is `PROCESSING`.
+async fn add_export_job(
+    State(emulator): State<Emulator>,
+    Query(SandboxParam { sandbox }): Query<SandboxParam>,
+    Json(NewExportJob { status }): Json<NewExportJob>,
+) -> Response {
+    let now = emulator.now();
+    let mut world = emulator.world();
+    let name = sandbox.unwrap_or_else(|| "prod".into());
+    let Some(sandbox) = world.sandboxes.get_mut(&name) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": format!("no sandbox {name}")})),
+        )
+            .into_response();
+    };
+    let id = ExportJobId(
+        1 + sandbox
+            .export_jobs
+            .iter()
+            .map(|j| j.id.0)
+            .max()
+            .unwrap_or(0),
+    );
+    let job = profile_export_job(id, status, now, now);
+    sandbox.export_jobs.push(job.clone());
+    (StatusCode::CREATED, Json(job)).into_response()
+}
+
+async fn clear_export_jobs(
+    State(emulator): State<Emulator>,
+    Query(SandboxParam { sandbox }): Query<SandboxParam>,
+) -> StatusCode {
+    let name = sandbox.unwrap_or_else(|| "prod".into());
+    if let Some(sandbox) = emulator.world().sandboxes.get_mut(&name) {
+        sandbox.export_jobs.clear();
+    }
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,180 @@
+//! Flow Service: destination dataflows and their runs, with `property=` filters, `orderby`,
+//! `count=true` and `limit`/`continuationToken` paging.
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+use shared::aep::{flow, run};
+
+use crate::Emulator;
+use crate::filter;
+use crate::gateway::{
+    Query, SandboxExtension, SandboxName, flow_service_error, json_value, number_param, param,
+    params,
+};
+
+/// Flow Service returns at most 100 entities a call.
+const MAX_LIMIT: u64 = 100;
+
+pub async fn list_flows(
+    State(emulator): State<Emulator>,
+    sandbox: SandboxExtension,
+    query: Query,
+) -> Response {
+    let items = flows_json(&emulator, &sandbox);
+    list(items, &query, flow::FLOWS_PATH)
+}
+
+pub async fn get_flow(
+    State(emulator): State<Emulator>,
+    sandbox: SandboxExtension,
+    Path(id): Path<String>,
+) -> Response {
+    match flows_json(&emulator, &sandbox)
+        .into_iter()
+        .find(|f| f["id"] == id.as_str())
+    {
+        Some(found) => Json(json!({"items": [found]})).into_response(),
+        None => flow_service_error(
+            StatusCode::NOT_FOUND,
+            format!("flows not found with id = [{id}]"),
+        ),
+    }
+}
+
+pub async fn list_runs(
+    State(emulator): State<Emulator>,
+    sandbox: SandboxExtension,
+    query: Query,
+) -> Response {
+    emulator.settle().await;
+    list(runs_json(&emulator, &sandbox), &query, run::RUNS_PATH)
+}
+
+pub async fn get_run(
+    State(emulator): State<Emulator>,
+    sandbox: SandboxExtension,
+    Path(id): Path<String>,
+) -> Response {
+    emulator.settle().await;
+    match runs_json(&emulator, &sandbox)
+        .into_iter()
+        .find(|r| r["id"] == id.as_str())
+    {
+        Some(found) => Json(json!({"items": [found]})).into_response(),
+        None => flow_service_error(
+            StatusCode::NOT_FOUND,
+            format!("runs not found with id = [{id}]"),
+        ),
+    }
+}
+
+fn flows_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value> {
+    let world = emulator.world();
+    let sandbox = &world.sandboxes[name];
+    sandbox
+        .dataflows
+        .iter()
+        .map(|d| {
+            let mut flow = sandbox.provenance(json_value(&d.flow));
+            flow["runs"] = json!(format!("/runs?property=flowId=={}", d.flow.id));
+            flow
+        })
+        .collect()
+}
+
+fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value> {
+    let world = emulator.world();
+    let sandbox = &world.sandboxes[name];
+    sandbox
+        .runs
+        .iter()
+        .map(|r| sandbox.provenance(json_value(&r.to_run())))
+        .collect()
+}
+
+fn list(mut items: Vec<Value>, query: &[(String, String)], path: &str) -> Response {
+    let filters = match filter::parse_all(params(query, "property")) {
+        Ok(filters) => filters,
+        Err(message) => return flow_service_error(StatusCode::BAD_REQUEST, message),
+    };
+    items.retain(|item| filter::all_match(&filters, item));
+    sort(&mut items, param(query, "orderby").unwrap_or("-createdAt"));
+    if param(query, "count") == Some("true") {
+        if param(query, "limit").is_some() {
+            return flow_service_error(
+                StatusCode::BAD_REQUEST,
+                "limit and count cannot be used together.",
+            );
+        }
+        return Json(json!({"count": items.len()})).into_response();
+    }
+    let limit = match number_param(query, "limit", MAX_LIMIT, MAX_LIMIT) {
+        Ok(0) => MAX_LIMIT as usize,
+        Ok(limit) => limit as usize,
+        Err(message) => return flow_service_error(StatusCode::BAD_REQUEST, message),
+    };
+    let start = match param(query, "continuationToken").map(decode_token) {
+        None => 0,
+        Some(Some(start)) => start,
+        Some(None) => {
+            return flow_service_error(
+                StatusCode::BAD_REQUEST,
+                "continuationToken is not one this service issued.",
+            );
+        }
+    };
+    let total = items.len();
+    let page: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let mut body = json!({"items": page, "_links": {}});
+    if start + limit < total {
+        let mut href = format!(
+            "{path}?limit={limit}&continuationToken={}",
+            encode_token(start + limit)
+        );
+        for filter in params(query, "property") {
+            href.push_str("&property=");
+            href.push_str(filter);
+        }
+        if let Some(order) = param(query, "orderby") {
+            href.push_str("&orderby=");
+            href.push_str(order);
+        }
+        body["_links"] = json!({"next": {"href": href}});
+    }
+    Json(body).into_response()
+}
+
+/// `orderby=name`, `-name` (descending), `+createdAt`; any top-level field.
+fn sort(items: &mut [Value], orderby: &str) {
+    let (field, descending) = match orderby.strip_prefix('-') {
+        Some(field) => (field, true),
+        None => (orderby.trim_start_matches('+'), false),
+    };
+    items.sort_by(|a, b| {
+        let order = compare(&a[field], &b[field]);
+        if descending { order.reverse() } else { order }
+    });
+}
+
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        _ => a
+            .as_str()
+            .unwrap_or_default()
+            .cmp(b.as_str().unwrap_or_default()),
+    }
+}
+
+fn encode_token(offset: usize) -> String {
+    format!("ct{offset:08x}")
+}
+
+fn decode_token(token: &str) -> Option<usize> {
+    usize::from_str_radix(token.strip_prefix("ct")?, 16).ok()
+}

@@ -1,0 +1,8 @@
+//! The emulator over real HTTP on loopback, as a client written against Adobe's documentation
+//! would use it.
+
+mod adhocrun;
+mod gateway;
+mod helpers;
+mod ims;
+mod listing;
