@@ -8,7 +8,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
-use shared::aep::{flow, run};
 
 use crate::Emulator;
 use crate::filter;
@@ -26,7 +25,7 @@ pub async fn list_flows(
     query: Query,
 ) -> Response {
     let items = flows_json(&emulator, &sandbox);
-    list(items, &query, flow::FLOWS_PATH)
+    list(items, &query, "/flows")
 }
 
 pub async fn get_flow(
@@ -52,7 +51,7 @@ pub async fn list_runs(
     query: Query,
 ) -> Response {
     emulator.settle().await;
-    list(runs_json(&emulator, &sandbox), &query, run::RUNS_PATH)
+    list(runs_json(&emulator, &sandbox), &query, "/runs")
 }
 
 pub async fn get_run(
@@ -82,6 +81,8 @@ fn flows_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value
         .map(|d| {
             let mut flow = sandbox.provenance(json_value(&d.flow));
             flow["runs"] = json!(format!("/runs?property=flowId=={}", d.flow.id));
+            flow["etag"] = json!(etag(&d.flow.id));
+            flow["version"] = flow["etag"].clone();
             flow
         })
         .collect()
@@ -97,7 +98,8 @@ fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value>
         .collect()
 }
 
-fn list(mut items: Vec<Value>, query: &[(String, String)], path: &str) -> Response {
+/// `service_path` is relative to Flow Service, as Adobe writes `_links.next.href`.
+fn list(mut items: Vec<Value>, query: &[(String, String)], service_path: &str) -> Response {
     let filters = match filter::parse_all(params(query, "property")) {
         Ok(filters) => filters,
         Err(message) => return flow_service_error(StatusCode::BAD_REQUEST, message),
@@ -133,7 +135,7 @@ fn list(mut items: Vec<Value>, query: &[(String, String)], path: &str) -> Respon
     let mut body = json!({"items": page, "_links": {}});
     if start + limit < total {
         let mut href = format!(
-            "{path}?limit={limit}&continuationToken={}",
+            "{service_path}?limit={limit}&continuationToken={}",
             encode_token(start + limit)
         );
         for filter in params(query, "property") {
@@ -169,6 +171,11 @@ fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
             .unwrap_or_default()
             .cmp(b.as_str().unwrap_or_default()),
     }
+}
+
+/// Flow Service etags are quoted opaque strings.
+fn etag(id: &str) -> String {
+    format!("\"{:016x}\"", crate::ids::hash_str(id))
 }
 
 fn encode_token(offset: usize) -> String {

@@ -63,7 +63,7 @@ pub async fn list_definitions(
         json!({})
     };
     Json(json!({
-        "segments": page.iter().map(|s| sandbox.provenance(json_value(s))).collect::<Vec<_>>(),
+        "segments": page.iter().map(|s| definition_json(sandbox, s)).collect::<Vec<_>>(),
         "page": {
             "totalCount": total, "totalPages": total.div_ceil(limit), "sortField": "creationTime",
             "sort": "desc", "pageSize": page.len(), "limit": limit
@@ -71,6 +71,17 @@ pub async fn list_definitions(
         "link": link,
     }))
     .into_response()
+}
+
+/// A definition as the Platform writes it, with the PQL expression it was built from.
+fn definition_json(
+    sandbox: &crate::world::Sandbox,
+    definition: &shared::aep::segment::SegmentDefinition,
+) -> Value {
+    let mut json = sandbox.provenance(json_value(definition));
+    json["expression"] = json!({"type": "PQL", "format": "pql/text", "value": format!("inSegment(\"{}\")", definition.id)});
+    json["ttlInDays"] = json!(30);
+    json
 }
 
 pub async fn get_definition(
@@ -82,7 +93,7 @@ pub async fn get_definition(
     let sandbox = &world.sandboxes[&sandbox.0.0];
     match sandbox.segment(&id) {
         Some(segment) => {
-            Json(sandbox.provenance(json_value(&segment.definition(sandbox)))).into_response()
+            Json(definition_json(sandbox, &segment.definition(sandbox))).into_response()
         }
         None => segmentation_error(
             StatusCode::NOT_FOUND,
@@ -200,10 +211,13 @@ pub async fn list_export_jobs(
         }
         _ => json!({}),
     };
-    let offset = page.last().map(|j| format!("{}_{}", key(j).0, key(j).1));
+    let mut page_info = json!({"sortField": "createdTime", "sort": "desc", "pageSize": page.len()});
+    if let Some(last) = page.last() {
+        page_info["pageOffset"] = json!(format!("{}_{}", key(last).0, key(last).1));
+    }
     Json(json!({
         "records": page.iter().map(|j| with_org(json_value(j))).collect::<Vec<_>>(),
-        "page": {"sortField": "createdTime", "sort": "desc", "pageOffset": offset, "pageSize": page.len()},
+        "page": page_info,
         "link": link,
     }))
     .into_response()

@@ -4,5 +4,7 @@
 
 pub mod aep;
 pub mod guardrails;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod portal;
 pub mod time;

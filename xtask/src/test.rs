@@ -115,7 +115,9 @@ fn browser_tests(root: &Path) -> Counts {
             return Counts::check(false);
         }
     };
-    let portal = match Portal::start(root, port) {
+    let data_dir = root.join("target/e2e-data");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    let portal = match Portal::start(root, port, &data_dir) {
         Ok(portal) => portal,
         Err(e) => {
             eprintln!("xtask: {e}");
@@ -130,6 +132,7 @@ fn browser_tests(root: &Path) -> Counts {
             .arg("test")
             .current_dir(&e2e)
             .env("PORTAL_URL", format!("http://127.0.0.1:{port}"))
+            .env("PORTAL_DATA_DIR", &data_dir)
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
     );
     drop(portal);
@@ -165,11 +168,13 @@ fn free_port() -> std::io::Result<u16> {
 struct Portal(Child);
 
 impl Portal {
-    fn start(root: &Path, port: u16) -> Result<Self, String> {
+    fn start(root: &Path, port: u16, data_dir: &Path) -> Result<Self, String> {
         let log_path = root.join("target/e2e-portal.log");
         let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
         let child = Command::new(build::release_binary(root))
             .args(["demo", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(data_dir)
             .current_dir(root)
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)

@@ -56,7 +56,7 @@ async fn a_v2_activation_runs_and_writes_the_segments_profiles() {
     );
 
     let running = run_of(&platform, &orders[0]).await;
-    assert_eq!(running["metrics"]["statusSummary"]["status"], "inProgress");
+    assert_eq!(running["metrics"]["statusSummary"]["status"], "processing");
     assert!(files_under(&platform.exports().join("Flash_sale_drop__S3_")).is_empty());
 
     platform.advance(30).await;

@@ -2,6 +2,7 @@
 //! would use it.
 
 mod adhocrun;
+mod contract;
 mod gateway;
 mod helpers;
 mod ims;

@@ -204,10 +204,10 @@ impl RunStatus {
         }
     }
 
-    /// How the Platform's examples write it.
+    /// How the Platform's examples write it (lower case; the schema's enum says `Processing`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::InProgress => "inProgress",
+            Self::InProgress => "processing",
             Self::Success => "success",
             Self::Failed => "failed",
         }
