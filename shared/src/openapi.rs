@@ -191,10 +191,8 @@ fn as_json_schema(value: Value) -> Value {
                     (key, as_json_schema(v))
                 })
                 .collect();
-            if nullable {
-                if let Some(Value::String(kind)) = out.get("type").cloned() {
-                    out.insert("type".into(), json!([kind, "null"]));
-                }
+            if let (true, Some(Value::String(kind))) = (nullable, out.get("type").cloned()) {
+                out.insert("type".into(), json!([kind, "null"]));
             }
             Value::Object(out)
         }
