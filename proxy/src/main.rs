@@ -1,13 +1,25 @@
 //! `adhoc-portal`: the command line of the portal.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use emulator::Emulator;
-use proxy::{app, static_files::StaticFiles};
+use proxy::auth::{HeaderAuth, TokenUser};
+use proxy::cli::ActivateCommand;
+use proxy::{
+    ApiVersion, AppState, AuthMode, PlatformConfig, Settings, app, static_files::StaticFiles,
+    store::Store,
+};
+use secrecy::SecretString;
+use shared::guardrails::Limits;
+use shared::portal::{Mode, Role};
 use tokio::net::TcpListener;
+
+const RECONCILE_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Parser)]
 #[command(
@@ -22,14 +34,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the portal against the real IMS and Platform (AEP_* settings or --config).
+    Serve(ServeArgs),
     /// Serve the portal against the built-in emulator, with the demo dataset and a demo user.
     Demo(DemoArgs),
     /// Run the emulated IMS and Platform alone, for tests, benchmarks and other clients.
     Emulator(EmulatorArgs),
+    /// Activate segments through a running portal, and optionally wait for the runs.
+    Activate(ActivateArgs),
 }
 
 #[derive(Args)]
-struct DemoArgs {
+struct PortalArgs {
     /// Address to listen on.
     #[arg(long, env = "ADHOC_PORTAL_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -39,31 +55,107 @@ struct DemoArgs {
     /// Folder of the built frontend (`cargo xtask build` writes it).
     #[arg(long, env = "ADHOC_PORTAL_DIST_DIR", default_value = "target/dist")]
     dist_dir: PathBuf,
-    #[command(flatten)]
-    platform: EmulatedPlatform,
-}
-
-#[derive(Args)]
-struct EmulatorArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:9090")]
-    addr: SocketAddr,
-    #[command(flatten)]
-    platform: EmulatedPlatform,
-}
-
-#[derive(Args)]
-struct EmulatedPlatform {
-    /// Where the history and the exported files (`exports/`) go.
+    /// Where the history (`portal.sqlite`) and, in the demo, the exported files (`exports/`) go.
     #[arg(
         long,
         env = "ADHOC_PORTAL_DATA_DIR",
         default_value = "adhoc-portal-data"
     )]
     data_dir: PathBuf,
+    /// The Platform's first-activation wait, in minutes (the source document: 20; Adobe now: 60).
+    #[arg(
+        long,
+        env = "ADHOC_PORTAL_FIRST_ACTIVATION_WAIT_MINUTES",
+        default_value_t = 20
+    )]
+    first_activation_wait_minutes: i64,
+    /// Most destination×segment entries in one activation.
+    #[arg(long, env = "ADHOC_PORTAL_MAX_ENTRIES", default_value_t = 80)]
+    max_entries: usize,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    portal: PortalArgs,
+    /// A TOML file with the AEP_* keys (environment variables override it).
+    #[arg(long, env = "ADHOC_PORTAL_CONFIG")]
+    config: Option<PathBuf>,
+    /// How portal users are identified.
+    #[arg(long, env = "ADHOC_PORTAL_AUTH", value_enum)]
+    auth: AuthKind,
+    /// token: a file of `name:sha256-of-token:role[,role]` lines.
+    #[arg(long, env = "ADHOC_PORTAL_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// header: addresses of the SSO reverse proxies whose headers are trusted.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ADHOC_PORTAL_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<IpAddr>,
+    #[arg(long, default_value = "x-forwarded-user")]
+    user_header: String,
+    #[arg(long, default_value = "x-forwarded-groups")]
+    groups_header: String,
+    /// header: `group=role[+role]`, e.g. `marketing=viewer+activator`.
+    #[arg(
+        long = "group-role",
+        env = "ADHOC_PORTAL_GROUP_ROLES",
+        value_delimiter = ','
+    )]
+    group_roles: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuthKind {
+    Header,
+    Token,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    portal: PortalArgs,
     /// How fast the emulator's clock runs: 60 makes a minute pass every second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
+}
+
+#[derive(Args)]
+struct EmulatorArgs {
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    addr: SocketAddr,
+    /// Exported files go under `DIR/exports/`.
+    #[arg(long, default_value = "adhoc-portal-data")]
+    data_dir: PathBuf,
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+}
+
+#[derive(Args)]
+struct ActivateArgs {
+    #[arg(
+        long,
+        env = "ADHOC_PORTAL_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    portal_url: String,
+    /// The dataflow (destination instance) id.
+    #[arg(long)]
+    destination: String,
+    /// Segment (audience) ids; repeat or separate with commas.
+    #[arg(long = "segment", required = true, value_delimiter = ',')]
+    segments: Vec<String>,
+    /// Wait until every run has ended; exit non-zero if any failed.
+    #[arg(long)]
+    wait: bool,
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    wait_seconds: u64,
+    /// A portal bearer token (`token` mode).
+    #[arg(long, env = "ADHOC_PORTAL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[tokio::main]
@@ -71,12 +163,24 @@ async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
         )
         .init();
     let result = match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
         Command::Demo(args) => demo(args).await,
         Command::Emulator(args) => run_emulator(args).await,
+        Command::Activate(args) => {
+            proxy::cli::activate(ActivateCommand {
+                portal_url: args.portal_url,
+                token: args.token,
+                destination: args.destination,
+                segments: args.segments,
+                wait: args.wait,
+                wait_limit: Duration::from_secs(args.wait_seconds),
+            })
+            .await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -87,46 +191,120 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let platform = PlatformConfig::load(args.config.as_deref(), |key| std::env::var(key).ok())
+        .map_err(|e| e.to_string())?;
+    let auth = match args.auth {
+        AuthKind::Token => {
+            let file = args
+                .tokens_file
+                .as_deref()
+                .ok_or("--auth token needs --tokens-file (lines of name:sha256:roles)")?;
+            AuthMode::Token(read_tokens(file)?)
+        }
+        AuthKind::Header => {
+            if args.trusted_proxies.is_empty() {
+                return Err(
+                    "--auth header needs --trusted-proxy with the address of the SSO reverse proxy"
+                        .into(),
+                );
+            }
+            AuthMode::Header(HeaderAuth {
+                trusted_proxies: args.trusted_proxies,
+                user_header: args.user_header,
+                groups_header: args.groups_header,
+                group_roles: parse_group_roles(&args.group_roles)?,
+            })
+        }
+    };
+    run_portal(args.portal, platform, auth, Mode::Live).await
+}
+
 async fn demo(args: DemoArgs) -> Result<(), String> {
-    let static_files = StaticFiles::open(&args.dist_dir).map_err(|e| e.to_string())?;
-    let emulator = start_emulator(&args.platform.data_dir, args.platform.speed)?;
-    let emulator_listener = bind("127.0.0.1:0".parse().expect("a valid address")).await?;
-    let emulator_url = format!(
+    let emulator = start_emulator(&args.portal.data_dir, args.speed)?;
+    let listener = bind("127.0.0.1:0".parse().expect("a valid address")).await?;
+    let url = format!(
         "http://{}",
-        emulator_listener.local_addr().map_err(|e| e.to_string())?
+        listener.local_addr().map_err(|e| e.to_string())?
     );
-    tokio::spawn(axum::serve(emulator_listener, emulator.router()).into_future());
+    tokio::spawn(axum::serve(listener, emulator.router()).into_future());
+    let credentials = emulator.config().credentials.clone();
+    let platform = PlatformConfig {
+        client_id: credentials.client_id,
+        client_secret: SecretString::from(credentials.client_secret),
+        org_id: credentials.org_id,
+        scopes: credentials.scopes.join(","),
+        sandbox_name: "prod".into(),
+        sandbox_id: None,
+        platform_url: url.clone(),
+        ims_url: url.clone(),
+        api_version: ApiVersion::V2,
+    };
+    tracing::info!(
+        "emulated Platform at {url}, exports in {}",
+        args.portal.data_dir.join("exports").display()
+    );
+    run_portal(args.portal, platform, AuthMode::Demo, Mode::Demo).await
+}
+
+async fn run_portal(
+    args: PortalArgs,
+    platform: PlatformConfig,
+    auth: AuthMode,
+    mode: Mode,
+) -> Result<(), String> {
+    let static_files = StaticFiles::open(&args.dist_dir).map_err(|e| e.to_string())?;
+    create_dir(&args.data_dir)?;
+    let store_path = args.data_dir.join("portal.sqlite");
+    let store = Store::open(&store_path)
+        .await
+        .map_err(|e| format!("cannot open the history at {}: {e}", store_path.display()))?;
+    let limits = Limits {
+        max_entries: args.max_entries,
+        first_activation_wait_seconds: args.first_activation_wait_minutes * 60,
+    };
+    let state = AppState::new(
+        Settings {
+            platform,
+            auth,
+            limits,
+            mode,
+        },
+        store,
+    );
+    proxy::reconcile::spawn(state.clone(), RECONCILE_EVERY);
     let mut addr = args.addr;
     if let Some(port) = args.port {
         addr.set_port(port);
     }
     let listener = bind(addr).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(
-        "demo portal at http://{local}, emulated Platform at {emulator_url}, exports in {}",
-        args.platform.data_dir.join("exports").display()
-    );
-    serve(listener, app(static_files)).await
+    tracing::info!("portal at http://{local} ({mode:?} mode)");
+    axum::serve(
+        listener,
+        app(state, static_files).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server failed: {e}"))
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.platform.data_dir, args.platform.speed)?;
+    let emulator = start_emulator(&args.data_dir, args.speed)?;
     let listener = bind(args.addr).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
         "emulated IMS and Platform at http://{local} (client id demo-client-id, org {})",
         emulator::ORG_ID
     );
-    serve(listener, emulator.router()).await
+    axum::serve(listener, emulator.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))
 }
 
 fn start_emulator(data_dir: &Path, speed: f64) -> Result<Emulator, String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| {
-        format!(
-            "cannot create the data folder {}: {e} (choose another with --data-dir)",
-            data_dir.display()
-        )
-    })?;
+    create_dir(data_dir)?;
     if !(speed.is_finite() && speed > 0.0) {
         return Err(format!("--speed must be a positive number, not {speed}"));
     }
@@ -135,17 +313,75 @@ fn start_emulator(data_dir: &Path, speed: f64) -> Result<Emulator, String> {
     Ok(emulator)
 }
 
+fn create_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        format!(
+            "cannot create the data folder {}: {e} (choose another with --data-dir)",
+            dir.display()
+        )
+    })
+}
+
+fn read_tokens(file: &Path) -> Result<Vec<TokenUser>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    text.lines()
+        .map(str::trim)
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+        .map(|(i, line)| {
+            let mut parts = line.split(':');
+            let (Some(name), Some(sha256), Some(roles)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(format!(
+                    "{} line {}: write name:sha256:role[,role]",
+                    file.display(),
+                    i + 1
+                ));
+            };
+            if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(format!(
+                    "{} line {}: the token must be given as its SHA-256 in hex (64 characters)",
+                    file.display(),
+                    i + 1
+                ));
+            }
+            Ok(TokenUser {
+                name: name.to_owned(),
+                sha256: sha256.to_ascii_lowercase(),
+                roles: parse_roles(roles, ',')?,
+            })
+        })
+        .collect()
+}
+
+fn parse_group_roles(pairs: &[String]) -> Result<BTreeMap<String, Vec<Role>>, String> {
+    pairs
+        .iter()
+        .map(|pair| {
+            let (group, roles) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("--group-role {pair:?}: write group=role[+role]"))?;
+            Ok((group.trim().to_owned(), parse_roles(roles, '+')?))
+        })
+        .collect()
+}
+
+fn parse_roles(text: &str, separator: char) -> Result<Vec<Role>, String> {
+    text.split(separator)
+        .map(|role| match role.trim() {
+            "viewer" => Ok(Role::Viewer),
+            "activator" => Ok(Role::Activator),
+            other => Err(format!("unknown role {other:?}: use viewer or activator")),
+        })
+        .collect()
+}
+
 async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e} (choose another with --port or --addr)"))
-}
-
-async fn serve(listener: TcpListener, router: axum::Router) -> Result<(), String> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server failed: {e}"))
 }
 
 async fn shutdown_signal() {

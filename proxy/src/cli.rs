@@ -1,0 +1,155 @@
+//! `adhoc-portal activate`: the same activation as the browser's, from a terminal or a CI job,
+//! against a running portal, optionally waiting for every run to end.
+
+use std::time::Duration;
+
+use shared::aep::adhoc::AdhocRunResponse;
+use shared::aep::run::RunStatus;
+use shared::portal::{ErrorBody, HistoryDetail};
+
+const POLL_EVERY: Duration = Duration::from_secs(2);
+
+pub struct ActivateCommand {
+    pub portal_url: String,
+    pub token: Option<String>,
+    pub destination: String,
+    pub segments: Vec<String>,
+    pub wait: bool,
+    /// Stop waiting after this long (the runs go on; the history has them).
+    pub wait_limit: Duration,
+}
+
+/// Exit code: 0 only if the portal accepted and, with `--wait`, every run succeeded.
+pub async fn activate(command: ActivateCommand) -> Result<(), String> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let base = command.portal_url.trim_end_matches('/');
+    let mut request = http
+        .post(format!(
+            "{base}/api/platform/data/core/activation/disflowprovider/adhocrun"
+        ))
+        .header("idempotency-key", uuid::Uuid::new_v4().to_string())
+        .json(&serde_json::json!({"activationInfo": {&command.destination: &command.segments}}));
+    if let Some(token) = &command.token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach the portal at {base}: {e}"))?;
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    if !status.is_success() {
+        return Err(portal_error(
+            response.json::<ErrorBody>().await.ok(),
+            status,
+        ));
+    }
+    let answer: AdhocRunResponse = response
+        .json()
+        .await
+        .map_err(|e| format!("the portal's answer could not be read: {e}"))?;
+    for order in &answer.order {
+        println!(
+            "order: segment {} on dataflow {} → run {}",
+            order.segment,
+            order.order,
+            order.run_id().unwrap_or("?")
+        );
+    }
+    if !command.wait {
+        return Ok(());
+    }
+    let location = location.ok_or("the portal did not say where it keeps the activation")?;
+    wait(
+        &http,
+        &format!("{base}{location}"),
+        command.token.as_deref(),
+        command.wait_limit,
+    )
+    .await
+}
+
+async fn wait(
+    http: &reqwest::Client,
+    detail_url: &str,
+    token: Option<&str>,
+    limit: Duration,
+) -> Result<(), String> {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut last_line = String::new();
+    loop {
+        let mut request = http.get(detail_url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("cannot reach the portal: {e}"))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            return Err(portal_error(
+                response.json::<ErrorBody>().await.ok(),
+                status,
+            ));
+        }
+        let detail: HistoryDetail = response
+            .json()
+            .await
+            .map_err(|e| format!("unreadable history: {e}"))?;
+        let statuses: Vec<RunStatus> = detail
+            .runs
+            .iter()
+            .map(|r| {
+                r.run
+                    .as_ref()
+                    .map_or(RunStatus::InProgress, |run| run.status())
+            })
+            .collect();
+        let line = detail
+            .runs
+            .iter()
+            .zip(&statuses)
+            .map(|(r, s)| format!("{}: {}", r.order.segment, s.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if line != last_line {
+            println!("{line}");
+            last_line = line;
+        }
+        if statuses.iter().all(|s| s.is_finished()) {
+            let failed = statuses.iter().filter(|s| **s == RunStatus::Failed).count();
+            return if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!("{failed} of {} runs failed", statuses.len()))
+            };
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "runs still in progress after {} s; follow them in the history",
+                limit.as_secs()
+            ));
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+fn portal_error(body: Option<ErrorBody>, status: reqwest::StatusCode) -> String {
+    let Some(body) = body else {
+        return format!("the portal answered {status}");
+    };
+    let mut message = format!("{} ({})", body.message, body.code);
+    for violation in &body.violations {
+        message.push_str("\n  - ");
+        message.push_str(&violation.message.en);
+    }
+    message
+}

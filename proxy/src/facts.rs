@@ -1,0 +1,159 @@
+//! Fresh platform facts for the guardrails: the destination dataflows (all pages), the runs of
+//! the plan's dataflows that have not finished, and the latest export jobs.
+
+use serde::de::DeserializeOwned;
+use shared::aep::adhoc::ActivationInfo;
+use shared::aep::export_job::{self, ExportJob, ExportJobList};
+use shared::aep::flow::{DESTINATION_FLOWS_FILTER, FLOWS_PATH, Flow, FlowList};
+use shared::aep::run::{RUNS_PATH, Run, RunList};
+use shared::guardrails::RunInProgress;
+
+use crate::error::ApiError;
+use crate::upstream::Platform;
+
+/// Enough pages for 1,000 destination dataflows, ten times Adobe's per-sandbox limit.
+const MAX_FLOW_PAGES: usize = 10;
+/// The newest export jobs: a running one is always among them.
+const EXPORT_JOBS_CHECKED: u32 = 20;
+
+pub struct PlatformFacts {
+    pub flows: Vec<Flow>,
+    pub runs_in_progress: Vec<RunInProgress>,
+    pub export_jobs: Vec<ExportJob>,
+}
+
+impl PlatformFacts {
+    pub async fn gather(
+        platform: &Platform,
+        plan: &ActivationInfo,
+        request_id: &str,
+    ) -> Result<Self, ApiError> {
+        let (flows, runs, export_jobs) = tokio::try_join!(
+            destination_flows(platform, request_id),
+            runs_in_progress(platform, plan, request_id),
+            latest_export_jobs(platform, request_id),
+        )?;
+        Ok(Self {
+            flows,
+            runs_in_progress: runs,
+            export_jobs,
+        })
+    }
+
+    /// The newest profile export job, whose id v1 adhocrun wants in `exportIds`.
+    pub fn latest_profile_export(&self) -> Option<&ExportJob> {
+        self.export_jobs
+            .iter()
+            .filter(|j| j.is_profile_export())
+            .max_by_key(|j| (j.creation_time, j.id))
+    }
+}
+
+pub async fn get_json<T: DeserializeOwned>(
+    platform: &Platform,
+    path_and_query: &str,
+    request_id: &str,
+) -> Result<T, ApiError> {
+    let answer = platform.get(path_and_query, request_id).await?;
+    if !answer.status.is_success() {
+        let message = answer
+            .platform_error()
+            .map_or_else(|| answer.status.to_string(), |e| e.message().to_owned());
+        return Err(ApiError::Upstream {
+            status: answer.status,
+            message: format!("The Platform refused to list what the guardrails need ({message})."),
+            rejection: None,
+        });
+    }
+    serde_json::from_slice(&answer.body).map_err(|e| {
+        ApiError::UpstreamUnreachable(format!(
+            "The Platform answered {path_and_query} with something unexpected: {e}"
+        ))
+    })
+}
+
+async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<Flow>, ApiError> {
+    let mut flows = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_FLOW_PAGES {
+        let mut path = format!("{FLOWS_PATH}?property={DESTINATION_FLOWS_FILTER}&limit=100");
+        if let Some(token) = &token {
+            path.push_str("&continuationToken=");
+            path.push_str(token);
+        }
+        let page: FlowList = get_json(platform, &path, request_id).await?;
+        flows.extend(page.items);
+        token = page
+            .links
+            .as_ref()
+            .and_then(|l| l.continuation_token())
+            .map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(flows)
+}
+
+async fn runs_in_progress(
+    platform: &Platform,
+    plan: &ActivationInfo,
+    request_id: &str,
+) -> Result<Vec<RunInProgress>, ApiError> {
+    let mut found = Vec::new();
+    for dataflow_id in plan.keys().filter(|id| is_plain(id)) {
+        let page: RunList = get_json(
+            platform,
+            &format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100"),
+            request_id,
+        )
+        .await?;
+        found.extend(
+            page.items
+                .iter()
+                .filter(|r| !r.status().is_finished())
+                .flat_map(segments_of),
+        );
+    }
+    Ok(found)
+}
+
+/// The audiences a run exports, from its `segment:<id>` entity summaries.
+pub fn segments_of(run: &Run) -> Vec<RunInProgress> {
+    let summaries = run.metrics.as_ref().and_then(|m| m.record_summary.as_ref());
+    let mut segments: Vec<String> = summaries
+        .into_iter()
+        .flat_map(|r| r.source_summaries.iter().chain(&r.target_summaries))
+        .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
+        .filter_map(|e| e.id.strip_prefix("segment:"))
+        .map(str::to_owned)
+        .collect();
+    segments.sort();
+    segments.dedup();
+    segments
+        .into_iter()
+        .map(|segment_id| RunInProgress {
+            segment_id,
+            dataflow_id: run.flow_id.clone(),
+            run_id: run.id.clone(),
+        })
+        .collect()
+}
+
+async fn latest_export_jobs(
+    platform: &Platform,
+    request_id: &str,
+) -> Result<Vec<ExportJob>, ApiError> {
+    let list: ExportJobList = get_json(
+        platform,
+        &format!("{}?limit={EXPORT_JOBS_CHECKED}", export_job::PATH),
+        request_id,
+    )
+    .await?;
+    Ok(list.records)
+}
+
+/// A dataflow id that can go into a query unescaped; anything else cannot exist upstream.
+fn is_plain(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}

@@ -1,0 +1,93 @@
+//! `GET /api/history` and `GET /api/history/{id}`: the audit history, and each order's latest
+//! run from the Platform, cached briefly so that many viewers cost one upstream call per run per
+//! interval.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shared::aep::run::{RUNS_PATH, Run, RunList};
+use shared::portal::{HistoryDetail, HistoryPage, OrderRun};
+
+use crate::error::ApiError;
+use crate::facts::get_json;
+use crate::store::{HistoryFilter, Store};
+use crate::upstream::Platform;
+
+pub async fn list(store: &Store, filter: &HistoryFilter) -> Result<HistoryPage, ApiError> {
+    store.list(filter).await
+}
+
+pub async fn detail(
+    store: &Store,
+    runs: &RunCache,
+    platform: &Platform,
+    id: &str,
+    request_id: &str,
+) -> Result<HistoryDetail, ApiError> {
+    let record = store.get(id).await?.ok_or_else(|| {
+        ApiError::NotFound(format!("There is no activation {id} in the history."))
+    })?;
+    let mut order_runs = Vec::with_capacity(record.orders.len());
+    for order in &record.orders {
+        let run = match order.run_id() {
+            Some(run_id) => runs.get(platform, run_id, request_id).await?,
+            None => None,
+        };
+        order_runs.push(OrderRun {
+            order: order.clone(),
+            run,
+        });
+    }
+    Ok(HistoryDetail {
+        record,
+        runs: order_runs,
+    })
+}
+
+/// One run's latest answer and when it was fetched; its lock makes viewers wait for one fetch.
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Option<Run>)>>>;
+
+/// Latest known run per id, refreshed at most once per `ttl` however many ask.
+pub struct RunCache {
+    ttl: Duration,
+    entries: tokio::sync::Mutex<HashMap<String, Slot>>,
+}
+
+impl RunCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub async fn get(
+        &self,
+        platform: &Platform,
+        run_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Run>, ApiError> {
+        let slot = self
+            .entries
+            .lock()
+            .await
+            .entry(run_id.to_owned())
+            .or_default()
+            .clone();
+        // Viewers of the same run queue here; the first refreshes, the rest read its result.
+        let mut entry = slot.lock().await;
+        if let Some((fetched, run)) = entry
+            .as_ref()
+            .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
+        {
+            let _ = fetched;
+            return Ok(run.clone());
+        }
+        let list: RunList =
+            get_json(platform, &format!("{RUNS_PATH}/{run_id}"), request_id).await?;
+        let run = list.items.into_iter().next();
+        *entry = Some((Instant::now(), run.clone()));
+        Ok(run)
+    }
+}

@@ -1,0 +1,134 @@
+//! The IMS access token: fetched on demand, cached until shortly before it expires, one fetch at
+//! a time however many requests wait for it, dropped when the Platform calls it invalid.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use shared::aep::ims::{TOKEN_PATH, TokenError, TokenResponse};
+
+use crate::config::PlatformConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// IMS gets this long to answer; a hang must become a clear error.
+const IMS_TIMEOUT: Duration = Duration::from_secs(10);
+/// Refresh this long before expiry (or a tenth of the lifetime for short-lived tokens).
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+pub struct TokenSource {
+    http: reqwest::Client,
+    url: String,
+    client_id: String,
+    client_secret: SecretString,
+    scopes: String,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+    metrics: Arc<Metrics>,
+}
+
+struct Cached {
+    token: SecretString,
+    refresh_at: Instant,
+}
+
+impl TokenSource {
+    pub fn new(http: reqwest::Client, config: &PlatformConfig, metrics: Arc<Metrics>) -> Self {
+        Self {
+            http,
+            url: format!("{}{TOKEN_PATH}", config.ims_url),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            scopes: config.scopes.clone(),
+            cached: tokio::sync::Mutex::new(None),
+            metrics,
+        }
+    }
+
+    /// A valid token. The lock is held across the fetch: concurrent callers wait for the one
+    /// fetch and then all read the cache.
+    pub async fn token(&self) -> Result<SecretString, ApiError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(current) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
+            return Ok(current.token.clone());
+        }
+        let fresh = self.fetch().await?;
+        let token = fresh.token.clone();
+        *cached = Some(fresh);
+        Ok(token)
+    }
+
+    /// Forgets `stale` (and only it: another request may already have refreshed).
+    pub async fn invalidate(&self, stale: &SecretString) {
+        let mut cached = self.cached.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|c| c.token.expose_secret() == stale.expose_secret())
+        {
+            *cached = None;
+        }
+    }
+
+    async fn fetch(&self) -> Result<Cached, ApiError> {
+        let started = Instant::now();
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
+            ("scope", self.scopes.as_str()),
+        ];
+        let response = self
+            .http
+            .post(&self.url)
+            .form(&form)
+            .timeout(IMS_TIMEOUT)
+            .send()
+            .await;
+        self.metrics.observe_upstream(started.elapsed());
+        let unavailable = |why: String| {
+            ApiError::ImsUnavailable(format!(
+                "Adobe IMS is unavailable, so the portal cannot reach the Platform ({why}). Try again in a minute."
+            ))
+        };
+        let response = response.map_err(|e| unavailable(describe(&e)))?;
+        let status = response.status();
+        if status.is_success() {
+            let body: TokenResponse = response
+                .json()
+                .await
+                .map_err(|e| unavailable(format!("unreadable answer: {}", describe(&e))))?;
+            self.metrics
+                .count("portal_token_refreshes_total", String::new());
+            let lifetime = Duration::from_secs(body.expires_in);
+            let margin = REFRESH_MARGIN.min(lifetime / 10);
+            return Ok(Cached {
+                token: SecretString::from(body.access_token),
+                refresh_at: Instant::now() + lifetime - margin,
+            });
+        }
+        let detail = response
+            .json::<TokenError>()
+            .await
+            .map(|e| format!("{}: {}", e.error, e.error_description.unwrap_or_default()))
+            .unwrap_or_else(|_| status.to_string());
+        if status.is_server_error() {
+            Err(unavailable(format!("IMS answered {status}")))
+        } else {
+            Err(ApiError::ImsUnavailable(format!(
+                "Adobe IMS refused the portal's credentials ({detail}). An administrator must check AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES."
+            )))
+        }
+    }
+}
+
+/// A transport error in words, without the URL's query or any header.
+pub fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timed out".into()
+    } else if error.is_connect() {
+        "could not connect".into()
+    } else if error.is_decode() {
+        "the answer could not be read".into()
+    } else {
+        "the connection failed".into()
+    }
+}

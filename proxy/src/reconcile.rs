@@ -1,0 +1,96 @@
+//! Resolves activations whose outcome is unknown (a timeout, a 5xx, a crash mid-call) by looking
+//! for the runs they would have started; after a grace period without any, they failed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shared::aep::adhoc::ActivationOrder;
+use shared::aep::run::{RUNS_PATH, RunList};
+use shared::portal::{ErrorBody, HistoryRecord, Outcome};
+
+use crate::facts::{get_json, segments_of};
+use crate::{AppState, now};
+
+/// Runs appear within seconds; after this long without one, nothing was started.
+const GRACE: Duration = Duration::from_secs(10 * 60);
+/// Longer than any activation takes to send: a pending record this old was cut off by a crash.
+const STALE_PENDING_MS: i64 = 2 * 60_000;
+/// A run created this long before the record still counts (clocks differ).
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = reconcile_all(&state).await {
+                tracing::warn!("reconciler: {e}");
+            }
+        }
+    })
+}
+
+pub async fn reconcile_all(state: &AppState) -> Result<(), crate::error::ApiError> {
+    // Pending records older than the grace period were cut off by a crash: treat them alike.
+    let mut records = state.store.with_outcome(Outcome::Unknown).await?;
+    let stale_pending = state.store.with_outcome(Outcome::Pending).await?;
+    records.extend(
+        stale_pending
+            .into_iter()
+            .filter(|r| now().0 - r.created_at.0 > STALE_PENDING_MS),
+    );
+    for record in records {
+        reconcile(state, &record).await?;
+    }
+    Ok(())
+}
+
+async fn reconcile(state: &AppState, record: &HistoryRecord) -> Result<(), crate::error::ApiError> {
+    let mut orders = Vec::new();
+    for (dataflow_id, segments) in &record.activation_info {
+        let runs: RunList = get_json(
+            &state.platform,
+            &format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100"),
+            "reconciler",
+        )
+        .await?;
+        for run in runs.items.iter().filter(|r| {
+            r.created_at
+                .is_some_and(|at| at.0 >= record.created_at.0 - CLOCK_SKEW_MS)
+        }) {
+            for found in segments_of(run)
+                .into_iter()
+                .filter(|f| segments.contains(&f.segment_id))
+            {
+                orders.push(ActivationOrder {
+                    segment: found.segment_id,
+                    order: dataflow_id.clone(),
+                    status_url: format!(
+                        "{}{RUNS_PATH}/{}",
+                        state.platform.config().platform_url,
+                        run.id
+                    ),
+                });
+            }
+        }
+    }
+    if !orders.is_empty() {
+        tracing::info!(activation = %record.id, runs = orders.len(), "reconciled: the Platform started it");
+        return state
+            .store
+            .record_answer(&record.id, Outcome::Accepted, &orders, None, now())
+            .await;
+    }
+    if now().0 - record.created_at.0 > GRACE.as_millis() as i64 {
+        let error = ErrorBody::new(
+            "NOT_STARTED",
+            "The Platform started no run for this activation; it can be sent again.",
+        );
+        tracing::info!(activation = %record.id, "reconciled: nothing was started");
+        return state
+            .store
+            .record_answer(&record.id, Outcome::Failed, &[], Some(&error), now())
+            .await;
+    }
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! The audit history in SQLite: WAL, `synchronous = FULL` so that an answered activation is on
+//! disk before the answer leaves, migrations embedded in the binary.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use shared::aep::adhoc::{ActivationInfo, ActivationOrder};
+use shared::portal::{ErrorBody, HistoryPage, HistoryRecord, Outcome};
+use shared::time::EpochMillis;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::error::ApiError;
+
+const PAGE_DEFAULT: u32 = 50;
+const PAGE_MAX: u32 = 200;
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// What `GET /api/history` may filter on.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryFilter {
+    pub destination: Option<String>,
+    pub segment: Option<String>,
+    pub user: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Epoch milliseconds, inclusive.
+    pub from: Option<i64>,
+    /// Epoch milliseconds, exclusive.
+    pub to: Option<i64>,
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A (dataflow, segment) the portal has sent, or is sending, without a known outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InFlight {
+    pub activation_id: String,
+    pub dataflow_id: String,
+    pub segment_id: String,
+}
+
+impl Store {
+    pub async fn open(file: &Path) -> Result<Self, sqlx::Error> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn is_open(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Writes the record and its entries in one transaction, durably.
+    pub async fn insert(
+        &self,
+        record: &HistoryRecord,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<(), ApiError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.id)
+        .bind(record.created_at.0)
+        .bind(record.created_at.0)
+        .bind(&record.user)
+        .bind(idempotency_key)
+        .bind(request_hash)
+        .bind(json(&record.activation_info))
+        .bind(outcome_text(record.outcome))
+        .bind(json(&record.orders))
+        .bind(record.error.as_ref().map(json))
+        .execute(&mut *tx)
+        .await?;
+        for (dataflow_id, segments) in &record.activation_info {
+            for segment_id in segments {
+                sqlx::query("INSERT OR IGNORE INTO activation_entries (activation_id, dataflow_id, segment_id) VALUES (?, ?, ?)")
+                    .bind(&record.id)
+                    .bind(dataflow_id)
+                    .bind(segment_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn record_answer(
+        &self,
+        id: &str,
+        outcome: Outcome,
+        orders: &[ActivationOrder],
+        error: Option<&ErrorBody>,
+        at: EpochMillis,
+    ) -> Result<(), ApiError> {
+        sqlx::query("UPDATE activations SET outcome = ?, orders = ?, error = ?, updated_at = ? WHERE id = ?")
+            .bind(outcome_text(outcome))
+            .bind(json(&orders))
+            .bind(error.map(json))
+            .bind(at.0)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The record an `Idempotency-Key` was first used for, and the hash of that request.
+    pub async fn by_idempotency_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(HistoryRecord, String)>, ApiError> {
+        let row = sqlx::query("SELECT * FROM activations WHERE idempotency_key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((record(&row)?, row.try_get("request_hash")?)))
+            .transpose()
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, ApiError> {
+        let row = sqlx::query("SELECT * FROM activations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    /// Entries whose outcome is not yet known: pending (being sent) or unknown (no answer).
+    pub async fn in_flight(&self) -> Result<Vec<InFlight>, ApiError> {
+        let rows = sqlx::query(
+            "SELECT e.activation_id, e.dataflow_id, e.segment_id FROM activation_entries e
+             JOIN activations a ON a.id = e.activation_id WHERE a.outcome IN ('pending', 'unknown')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(InFlight {
+                    activation_id: row.try_get("activation_id")?,
+                    dataflow_id: row.try_get("dataflow_id")?,
+                    segment_id: row.try_get("segment_id")?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, ApiError> {
+        let rows = sqlx::query("SELECT * FROM activations WHERE outcome = ? ORDER BY created_at")
+            .bind(outcome_text(outcome))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(record).collect()
+    }
+
+    /// Newest first, filtered, by keyset pages (`cursor` = `<created_at>:<id>` of the last item).
+    pub async fn list(&self, filter: &HistoryFilter) -> Result<HistoryPage, ApiError> {
+        let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
+        if let Some(destination) = &filter.destination {
+            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.dataflow_id = ")
+                .push_bind(destination.clone())
+                .push(")");
+        }
+        if let Some(segment) = &filter.segment {
+            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.segment_id = ")
+                .push_bind(segment.clone())
+                .push(")");
+        }
+        if let Some(user) = &filter.user {
+            query.push(" AND a.user_name = ").push_bind(user.clone());
+        }
+        if let Some(outcome) = filter.outcome {
+            query
+                .push(" AND a.outcome = ")
+                .push_bind(outcome_text(outcome));
+        }
+        if let Some(from) = filter.from {
+            query.push(" AND a.created_at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            query.push(" AND a.created_at < ").push_bind(to);
+        }
+        if let Some(cursor) = &filter.cursor {
+            let (created_at, id) = parse_cursor(cursor)?;
+            query
+                .push(" AND (a.created_at < ")
+                .push_bind(created_at)
+                .push(" OR (a.created_at = ")
+                .push_bind(created_at)
+                .push(" AND a.id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        query
+            .push(" ORDER BY a.created_at DESC, a.id DESC LIMIT ")
+            .push_bind(i64::from(limit) + 1);
+        let rows = query.build().fetch_all(&self.pool).await?;
+        let mut items: Vec<HistoryRecord> = rows.iter().map(record).collect::<Result<_, _>>()?;
+        let next_cursor = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items
+                .last()
+                .map(|last| format!("{}:{}", last.created_at.0, last.id))
+        } else {
+            None
+        };
+        Ok(HistoryPage { items, next_cursor })
+    }
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
+    cursor
+        .split_once(':')
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "INVALID_CURSOR",
+                "cursor must be the nextCursor of a previous page",
+            )
+        })
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("history types serialise")
+}
+
+pub fn outcome_text(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pending => "pending",
+        Outcome::Accepted => "accepted",
+        Outcome::Rejected => "rejected",
+        Outcome::Failed => "failed",
+        Outcome::Unknown => "unknown",
+    }
+}
+
+fn record(row: &SqliteRow) -> Result<HistoryRecord, ApiError> {
+    let parse =
+        |column: &str| -> Result<String, ApiError> { Ok(row.try_get::<String, _>(column)?) };
+    let corrupt = |what: &str, e: serde_json::Error| {
+        ApiError::Store(format!("unreadable {what} in the history: {e}"))
+    };
+    let outcome: Outcome = serde_json::from_value(serde_json::Value::String(parse("outcome")?))
+        .map_err(|e| corrupt("outcome", e))?;
+    let activation_info: ActivationInfo =
+        serde_json::from_str(&parse("activation_info")?).map_err(|e| corrupt("plan", e))?;
+    let orders: Vec<ActivationOrder> =
+        serde_json::from_str(&parse("orders")?).map_err(|e| corrupt("orders", e))?;
+    let error = row
+        .try_get::<Option<String>, _>("error")?
+        .map(|text| serde_json::from_str::<ErrorBody>(&text))
+        .transpose()
+        .map_err(|e| corrupt("error", e))?;
+    Ok(HistoryRecord {
+        id: parse("id")?,
+        created_at: EpochMillis(row.try_get("created_at")?),
+        user: parse("user_name")?,
+        activation_info,
+        outcome,
+        orders,
+        error,
+    })
+}

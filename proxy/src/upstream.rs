@@ -1,0 +1,259 @@
+//! Calls to the Platform with the credentials injected: GETs retried on 5xx, 429 and timeouts
+//! with capped exponential backoff and jitter; the activation POST never retried blindly. Both
+//! refresh the token once when the gateway calls it invalid (a 401 means nothing was done).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use secrecy::ExposeSecret;
+use shared::aep::adhoc::{PATH as ADHOCRUN_PATH, V2_ACCEPT};
+use shared::aep::error::PlatformError;
+
+use crate::config::PlatformConfig;
+use crate::error::ApiError;
+use crate::ims::{TokenSource, describe};
+use crate::metrics::Metrics;
+
+const GET_TIMEOUT: Duration = Duration::from_secs(15);
+const POST_TIMEOUT: Duration = Duration::from_secs(30);
+const GET_ATTEMPTS: u32 = 3;
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(2);
+
+/// An upstream answer, reduced to what may reach the browser.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: Option<HeaderValue>,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn platform_error(&self) -> Option<PlatformError> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// How an activation POST ended when no answer came back.
+#[derive(Debug)]
+pub enum PostFailure {
+    /// It certainly never reached the Platform (no connection, no token).
+    NotSent(ApiError),
+    /// It may have reached the Platform: a timeout or a broken connection after sending.
+    Unknown(String),
+}
+
+pub struct Platform {
+    http: reqwest::Client,
+    tokens: TokenSource,
+    config: PlatformConfig,
+    metrics: Arc<Metrics>,
+}
+
+impl Platform {
+    pub fn new(http: reqwest::Client, config: PlatformConfig, metrics: Arc<Metrics>) -> Self {
+        Self {
+            tokens: TokenSource::new(http.clone(), &config, metrics.clone()),
+            http,
+            config,
+            metrics,
+        }
+    }
+
+    pub fn config(&self) -> &PlatformConfig {
+        &self.config
+    }
+
+    /// Whether a token can be had now (for `/readyz`).
+    pub async fn token_obtainable(&self) -> bool {
+        self.tokens.token().await.is_ok()
+    }
+
+    /// `path_and_query` is a Platform path (`/data/...?...`) that passed the allowlist.
+    pub async fn get(&self, path_and_query: &str, request_id: &str) -> Result<Answer, ApiError> {
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let token = self.tokens.token().await?;
+            let request = self
+                .request(
+                    reqwest::Method::GET,
+                    path_and_query,
+                    token.expose_secret(),
+                    request_id,
+                )
+                .header(header::ACCEPT, "application/json")
+                .timeout(GET_TIMEOUT);
+            let started = Instant::now();
+            let outcome = request.send().await;
+            self.metrics.observe_upstream(started.elapsed());
+            let retry_reason = match outcome {
+                Ok(response) => {
+                    let answer = read(response).await;
+                    match answer {
+                        Ok(answer)
+                            if answer.status == StatusCode::UNAUTHORIZED
+                                && !refreshed
+                                && is_invalid_token(&answer) =>
+                        {
+                            self.tokens.invalidate(&token).await;
+                            refreshed = true;
+                            continue;
+                        }
+                        Ok(answer) if is_retryable(answer.status) && attempt < GET_ATTEMPTS => {
+                            answer.status.to_string()
+                        }
+                        Ok(answer) => return Ok(answer),
+                        Err(e) if attempt < GET_ATTEMPTS => describe(&e),
+                        Err(e) => return Err(unreachable(&describe(&e))),
+                    }
+                }
+                Err(e) if attempt < GET_ATTEMPTS => describe(&e),
+                Err(e) => return Err(unreachable(&describe(&e))),
+            };
+            tracing::debug!(attempt, "retrying GET {path_and_query}: {retry_reason}");
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+    }
+
+    /// The activation: sent once; a second time only after an invalid-token refusal.
+    pub async fn post_adhocrun(
+        &self,
+        body: Vec<u8>,
+        request_id: &str,
+    ) -> Result<Answer, PostFailure> {
+        let mut refreshed = false;
+        loop {
+            let token = self.tokens.token().await.map_err(PostFailure::NotSent)?;
+            let mut request = self
+                .request(
+                    reqwest::Method::POST,
+                    ADHOCRUN_PATH,
+                    token.expose_secret(),
+                    request_id,
+                )
+                .header(header::CONTENT_TYPE, "application/json")
+                .timeout(POST_TIMEOUT)
+                .body(body.clone());
+            if self.config.api_version == crate::config::ApiVersion::V2 {
+                request = request.header(header::ACCEPT, V2_ACCEPT);
+            }
+            let started = Instant::now();
+            let outcome = request.send().await;
+            self.metrics.observe_upstream(started.elapsed());
+            let response = match outcome {
+                Ok(response) => response,
+                Err(e) if e.is_connect() => {
+                    return Err(PostFailure::NotSent(unreachable(&describe(&e))));
+                }
+                Err(e) => return Err(PostFailure::Unknown(describe(&e))),
+            };
+            let answer = read(response)
+                .await
+                .map_err(|e| PostFailure::Unknown(describe(&e)))?;
+            if answer.status == StatusCode::UNAUTHORIZED && !refreshed && is_invalid_token(&answer)
+            {
+                self.tokens.invalidate(&token).await;
+                refreshed = true;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        request_id: &str,
+    ) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.config.platform_url))
+            .bearer_auth(token)
+            .header("x-api-key", &self.config.client_id)
+            .header("x-gw-ims-org-id", &self.config.org_id)
+            .header("x-sandbox-name", &self.config.sandbox_name)
+            .header("x-request-id", request_id);
+        if let Some(sandbox_id) = &self.config.sandbox_id {
+            request = request.header("x-sandbox-id", sandbox_id);
+        }
+        request
+    }
+}
+
+async fn read(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    let body = response.bytes().await?;
+    Ok(Answer {
+        status,
+        content_type,
+        body,
+    })
+}
+
+fn is_invalid_token(answer: &Answer) -> bool {
+    answer
+        .platform_error()
+        .is_some_and(|e| e.is_invalid_token())
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+fn unreachable(why: &str) -> ApiError {
+    ApiError::UpstreamUnreachable(format!(
+        "The Platform could not be reached ({why}). Try again in a minute."
+    ))
+}
+
+/// Full jitter: a random wait up to `min(cap, base * 2^attempt)`.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1 << attempt.min(10))
+        .min(BACKOFF_CAP);
+    ceiling.mul_f64(jitter())
+}
+
+/// A number in [0, 1) that differs between calls; good enough to spread retries.
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(Instant::now().elapsed().as_nanos());
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_under_the_cap() {
+        for attempt in 1..20 {
+            let wait = backoff(attempt);
+            assert!(wait <= BACKOFF_CAP, "{attempt}: {wait:?}");
+            assert!(
+                wait <= BACKOFF_BASE * (1 << attempt.min(10)),
+                "{attempt}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_server_errors_and_429_are_retried() {
+        assert!(is_retryable(StatusCode::BAD_GATEWAY));
+        assert!(is_retryable(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!is_retryable(StatusCode::NOT_FOUND));
+        assert!(!is_retryable(StatusCode::BAD_REQUEST));
+    }
+}
