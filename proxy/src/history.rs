@@ -30,13 +30,18 @@ pub async fn detail(
     })?;
     let mut order_runs = Vec::with_capacity(record.orders.len());
     for order in &record.orders {
-        let run = match order.run_id() {
-            Some(run_id) => runs.get(platform, run_id, request_id).await?,
-            None => None,
+        // One unreadable run must not hide the record: say why next to the order instead.
+        let (run, error) = match order.run_id() {
+            Some(run_id) => match runs.get(platform, run_id, request_id).await {
+                Ok(run) => (run, None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+            None => (None, Some(format!("{} names no run", order.status_url))),
         };
         order_runs.push(OrderRun {
             order: order.clone(),
             run,
+            error,
         });
     }
     Ok(HistoryDetail {

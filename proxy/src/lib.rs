@@ -92,6 +92,10 @@ impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
     }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
 }
 
 /// The whole HTTP surface of the portal (DESIGN §4).

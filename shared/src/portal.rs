@@ -121,6 +121,9 @@ pub struct OrderRun {
     pub order: ActivationOrder,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<Run>,
+    /// Why the run could not be read this time (the record itself is still shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,0 +1,294 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::portal::{HistoryPage, Outcome};
+
+use crate::helpers::{TestPortal, assert_no_secret, captured_logs};
+
+const ACTIVATOR: &str = "activator-token";
+
+#[tokio::test]
+async fn an_activation_is_recorded_and_answered_with_the_platforms_orders() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["order"][0]["segment"], vip.as_str());
+    assert_eq!(portal.activations_received().await, 1);
+    let detail: Value = portal
+        .get(&location, ACTIVATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["record"]["outcome"], "accepted");
+    assert_eq!(detail["record"]["user"], "marketer");
+    assert_eq!(
+        detail["runs"][0]["run"]["metrics"]["statusSummary"]["status"],
+        "processing"
+    );
+}
+
+#[tokio::test]
+async fn every_guardrail_rejection_happens_without_a_call_to_the_platform() {
+    let portal = TestPortal::start().await;
+    let (flow, ended) = portal
+        .pick("Flash sale drop (S3)", "Price-drop watchers")
+        .await;
+    let (_, fresh) = portal
+        .pick("Flash sale drop (S3)", "Holiday gift seekers")
+        .await;
+    let (crm, busy) = portal.pick("CRM sync (SFTP)", "Loyalty gold members").await;
+    let (legacy, legacy_segment) = portal
+        .pick("Legacy export (S3, disabled)", "Cart abandoners (7 days)")
+        .await;
+    let (streaming, streaming_segment) = portal
+        .pick("Personalisation API (streaming)", "Summer VIP shoppers")
+        .await;
+    let many: Vec<String> = (0..81).map(|i| format!("segment-{i}")).collect();
+    let plans = [
+        (json!({&flow: [&ended]}), "OUT_OF_SCHEDULE"),
+        (json!({&flow: [&fresh]}), "FIRST_ACTIVATION_WAIT"),
+        (json!({&crm: [&busy]}), "RUN_IN_PROGRESS"),
+        (json!({&legacy: [&legacy_segment]}), "DESTINATION_DISABLED"),
+        (
+            json!({&streaming: [&streaming_segment]}),
+            "NOT_BATCH_FILE_DESTINATION",
+        ),
+        (json!({&flow: ["not-mapped"]}), "SEGMENT_NOT_MAPPED"),
+        (json!({&flow: [&ended, &ended]}), "DUPLICATE_SEGMENT"),
+        (json!({&flow: many}), "TOO_MANY_ENTRIES"),
+        (json!({"no-such-dataflow": [&ended]}), "UNKNOWN_DESTINATION"),
+        (json!({}), "EMPTY_PLAN"),
+    ];
+    for (plan, code) in plans {
+        let response = portal.activate(plan.clone(), ACTIVATOR, None).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{plan}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "GUARDRAIL_VIOLATION");
+        let codes: Vec<&str> = body["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["code"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&code), "{plan}: {codes:?}");
+    }
+    assert_eq!(portal.activations_received().await, 0);
+    let history: HistoryPage = portal
+        .get("/api/history?outcome=rejected", ACTIVATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 10);
+}
+
+#[tokio::test]
+async fn a_scheduled_export_in_progress_blocks_without_reaching_the_platform() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal
+        .client
+        .post(format!("{}/emulator/export-jobs", portal.emulator_url))
+        .json(&json!({"status": "PROCESSING"}))
+        .send()
+        .await
+        .unwrap();
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["violations"][0]["code"], "SCHEDULED_EXPORT_RUNNING");
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_first_answer() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let first: Value = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("key-1"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("key-1"))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let other_plan = portal
+        .activate(json!({&flow: ["something-else"]}), ACTIVATOR, Some("key-1"))
+        .await;
+    assert_eq!(other_plan.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        other_plan.json::<Value>().await.unwrap()["code"],
+        "IDEMPOTENCY_KEY_REUSED"
+    );
+    assert_eq!(portal.activations_received().await, 1);
+}
+
+#[tokio::test]
+async fn of_two_simultaneous_activations_of_a_segment_exactly_one_reaches_the_platform() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let (a, b) = tokio::join!(
+        portal.activate(json!({&flow: [&vip]}), ACTIVATOR, None),
+        portal.activate(json!({&flow: [&vip]}), ACTIVATOR, None),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 422]);
+    assert_eq!(portal.activations_received().await, 1);
+}
+
+#[tokio::test]
+async fn a_platform_error_on_the_activation_is_not_retried_and_blocks_a_duplicate() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal.set_faults(json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0}, "errorStatus": 502})).await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "OUTCOME_UNKNOWN");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Do not send it again")
+    );
+    assert_eq!(portal.activations_received().await, 1);
+    portal.set_faults(json!({})).await;
+    let again = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(portal.activations_received().await, 1);
+    let history: HistoryPage = portal
+        .get("/api/history", ACTIVATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(history.items.iter().any(|r| r.outcome == Outcome::Unknown));
+}
+
+#[tokio::test]
+async fn the_reconciler_finds_the_runs_of_an_unknown_activation() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap();
+    let record = portal.state_store_record(id).await;
+    assert_eq!(record.outcome, Outcome::Accepted);
+    // As if the answer had been lost after the Platform started the run (a timeout, a crash).
+    portal.forget_answer(id).await;
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let record = portal.state_store_record(id).await;
+    assert_eq!(record.outcome, Outcome::Accepted);
+    assert_eq!(record.orders.len(), 1);
+    assert_eq!(record.orders[0].segment, vip);
+}
+
+#[tokio::test]
+async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let mut bodies = Vec::new();
+    bodies.push(
+        portal
+            .get("/api/session", ACTIVATOR)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    bodies.push(
+        portal
+            .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    bodies.push(
+        portal
+            .get("/api/history", ACTIVATOR)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    portal
+        .client
+        .post(format!("{}/emulator/tokens/expire", portal.emulator_url))
+        .send()
+        .await
+        .unwrap();
+    portal.set_faults(json!({"imsOutage": true})).await;
+    bodies.push(
+        portal
+            .get(crate::helpers::FLOWS, ACTIVATOR)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    bodies.push(
+        portal
+            .get("/metrics", ACTIVATOR)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    for (i, body) in bodies.iter().enumerate() {
+        assert_no_secret(body, &format!("answer {i}"));
+    }
+    let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).into_owned();
+    assert!(!logs.is_empty());
+    assert_no_secret(&logs, "the log");
+}

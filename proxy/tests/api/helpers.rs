@@ -1,0 +1,272 @@
+use std::sync::{Arc, Mutex, OnceLock};
+
+use emulator::{Clock, Config, Emulator, dataset};
+use proxy::auth::TokenUser;
+use proxy::{
+    ApiVersion, AppState, AuthMode, PlatformConfig, Settings, app, static_files::StaticFiles,
+    store::Store,
+};
+use reqwest::{Client, Response};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use shared::guardrails::Limits;
+use shared::portal::{Mode, Role};
+
+pub const ADHOCRUN: &str = "/api/platform/data/core/activation/disflowprovider/adhocrun";
+pub const FLOWS: &str = "/api/platform/data/foundation/flowservice/flows";
+pub const SECRET: &str = "demo-client-secret";
+
+pub struct TestPortal {
+    pub url: String,
+    pub emulator_url: String,
+    pub client: Client,
+    pub state: Arc<AppState>,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Log lines of every test in this binary, to prove no secret reaches them.
+pub fn captured_logs() -> &'static Mutex<Vec<u8>> {
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,reqwest=info,sqlx=info,h2=info")
+            .with_writer(move || LogWriter(buffer))
+            .try_init();
+        buffer
+    })
+}
+
+struct LogWriter(&'static Mutex<Vec<u8>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn tokens() -> AuthMode {
+    AuthMode::Token(vec![
+        TokenUser {
+            name: "marketer".into(),
+            sha256: proxy::auth::sha256_hex("activator-token"),
+            roles: vec![Role::Viewer, Role::Activator],
+        },
+        TokenUser {
+            name: "analyst".into(),
+            sha256: proxy::auth::sha256_hex("viewer-token"),
+            roles: vec![Role::Viewer],
+        },
+    ])
+}
+
+impl TestPortal {
+    pub async fn start() -> Self {
+        Self::start_with(tokens(), ApiVersion::V2).await
+    }
+
+    pub async fn start_with(auth: AuthMode, api_version: ApiVersion) -> Self {
+        captured_logs();
+        let data = tempfile::tempdir().unwrap();
+        let dist = tempfile::tempdir().unwrap();
+        std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+        let now = shared::time::EpochMillis(now_millis());
+        let emulator = Emulator::new(
+            Config::new(data.path()),
+            Clock::manual(now),
+            vec![dataset::demo_sandbox(now)],
+        );
+        let emulator_url = serve(emulator.router()).await;
+        let credentials = emulator.config().credentials.clone();
+        let platform = PlatformConfig {
+            client_id: credentials.client_id,
+            client_secret: SecretString::from(credentials.client_secret),
+            org_id: credentials.org_id,
+            scopes: credentials.scopes.join(","),
+            sandbox_name: "prod".into(),
+            sandbox_id: None,
+            platform_url: emulator_url.clone(),
+            ims_url: emulator_url.clone(),
+            api_version,
+        };
+        let store = Store::open(&data.path().join("portal.sqlite"))
+            .await
+            .unwrap();
+        let state = AppState::new(
+            Settings {
+                platform,
+                auth,
+                limits: Limits::default(),
+                mode: Mode::Live,
+            },
+            store,
+        );
+        let router = app(state.clone(), StaticFiles::open(dist.path()).unwrap());
+        let url = serve_with_peers(router).await;
+        Self {
+            url,
+            emulator_url,
+            client: Client::new(),
+            state,
+            _dirs: (data, dist),
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> reqwest::RequestBuilder {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+    }
+
+    pub async fn activate(&self, plan: Value, token: &str, key: Option<&str>) -> Response {
+        let mut request = self
+            .client
+            .post(format!("{}{ADHOCRUN}", self.url))
+            .bearer_auth(token)
+            .json(&json!({"activationInfo": plan}));
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn state_store_record(&self, id: &str) -> shared::portal::HistoryRecord {
+        self.state
+            .store()
+            .get(id)
+            .await
+            .unwrap()
+            .expect("the record exists")
+    }
+
+    pub async fn forget_answer(&self, id: &str) {
+        let now = shared::time::EpochMillis(now_millis());
+        self.state
+            .store()
+            .record_answer(id, shared::portal::Outcome::Unknown, &[], None, now)
+            .await
+            .unwrap();
+    }
+
+    /// Every request the emulated Platform received, as `METHOD /route`.
+    pub async fn platform_log(&self) -> Vec<String> {
+        let log: Value = self
+            .client
+            .get(format!("{}/emulator/requests", self.emulator_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["route"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub async fn activations_received(&self) -> usize {
+        self.platform_log()
+            .await
+            .iter()
+            .filter(|r| r.ends_with("/adhocrun"))
+            .count()
+    }
+
+    pub async fn ims_calls(&self) -> usize {
+        self.platform_log()
+            .await
+            .iter()
+            .filter(|r| r.ends_with("/ims/token/v3"))
+            .count()
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let response = self
+            .client
+            .put(format!("{}/emulator/faults", self.emulator_url))
+            .json(&faults)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
+    /// The dataflow named `name` and the id of its segment whose English name is `segment`.
+    pub async fn pick(&self, name: &str, segment: &str) -> (String, String) {
+        let flows: Value = self
+            .get(
+                &format!("{FLOWS}?property=inheritedAttributes.properties.isDestinationFlow==true"),
+                "viewer-token",
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let flow = flows["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no flow {name}"));
+        let selector = flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["value"]["name"].as_str().unwrap().ends_with(segment))
+            .unwrap_or_else(|| panic!("no segment {segment}"));
+        (
+            flow["id"].as_str().unwrap().to_owned(),
+            selector["value"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+}
+
+async fn serve(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+async fn serve_with_peers(router: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    url
+}
+
+/// No 64-hex-digit run (the emulator's access tokens) and not the client secret.
+pub fn assert_no_secret(text: &str, what: &str) {
+    assert!(!text.contains(SECRET), "{what} contains the client secret");
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_hexdigit() { run + 1 } else { 0 };
+        assert!(
+            run < 64,
+            "{what} contains something shaped like an access token"
+        );
+    }
+}

@@ -1,0 +1,9 @@
+//! The portal and the emulator in-process on loopback ports, and the real binary for the crash
+//! test. The emulator's request log proves what reached the Platform.
+
+mod activation;
+mod allowlist;
+mod crash;
+mod helpers;
+mod tokens;
+mod users;

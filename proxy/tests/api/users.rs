@@ -1,0 +1,166 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{FLOWS, TestPortal};
+
+#[tokio::test]
+async fn no_token_is_401_and_a_viewer_cannot_activate() {
+    let portal = TestPortal::start().await;
+    let anonymous = portal
+        .client
+        .get(format!("{}/api/session", portal.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.json::<Value>().await.unwrap()["code"],
+        "UNAUTHENTICATED"
+    );
+    let session: Value = portal
+        .get("/api/session", "viewer-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["user"], "analyst");
+    assert_eq!(session["roles"], json!(["viewer"]));
+    assert_eq!(session["limits"]["maxEntries"], 80);
+    assert_eq!(
+        portal
+            .get(FLOWS, "viewer-token")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let refused = portal
+        .activate(json!({&flow: [&vip]}), "viewer-token", None)
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+#[tokio::test]
+async fn an_activation_from_another_origin_is_refused() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let response = portal
+        .client
+        .post(format!("{}{}", portal.url, crate::helpers::ADHOCRUN))
+        .bearer_auth("activator-token")
+        .header("origin", "https://evil.example")
+        .json(&json!({"activationInfo": {&flow: [&vip]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "CROSS_SITE_REQUEST"
+    );
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+#[tokio::test]
+async fn malformed_activations_name_the_field_that_is_wrong() {
+    let portal = TestPortal::start().await;
+    let response = portal
+        .client
+        .post(format!("{}{}", portal.url, crate::helpers::ADHOCRUN))
+        .bearer_auth("activator-token")
+        .json(&json!({"activationInfo": {"flow": "not-a-list"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "INVALID_ACTIVATION");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("expected a sequence"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn history_filters_and_pages_by_cursor() {
+    let portal = TestPortal::start().await;
+    let (flow, _) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    for segment in [
+        "Summer VIP shoppers",
+        "Cart abandoners (7 days)",
+        "Rainy-day umbrella buyers",
+    ] {
+        let (_, id) = portal.pick("Flash sale drop (S3)", segment).await;
+        assert_eq!(
+            portal
+                .activate(json!({&flow: [&id]}), "activator-token", None)
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let page: Value = portal
+        .get("/api/history?limit=2", "viewer-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    let cursor = page["nextCursor"].as_str().unwrap();
+    let rest: Value = portal
+        .get(
+            &format!("/api/history?limit=2&cursor={cursor}"),
+            "viewer-token",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    assert!(rest.get("nextCursor").is_none());
+    let (_, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let by_segment: Value = portal
+        .get(&format!("/api/history?segment={vip}"), "viewer-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_segment["items"].as_array().unwrap().len(), 1);
+    let by_user: Value = portal
+        .get("/api/history?user=analyst", "viewer-token")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_user["items"].as_array().unwrap().len(), 0);
+    let bad = portal
+        .get("/api/history?outcome=maybe", "viewer-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
