@@ -3,6 +3,7 @@
 
 mod activation;
 mod allowlist;
+mod cli_and_cache;
 mod crash;
 mod helpers;
 mod tokens;
