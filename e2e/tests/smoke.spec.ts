@@ -3,20 +3,20 @@ import { expect, test } from "@playwright/test";
 test("the app renders and both views are reachable by name", async ({ page }) => {
   await page.goto("/");
   await expect(page).toHaveTitle("Ad-hoc Activation Portal");
-  await expect(page.getByRole("heading", { name: "Activate", level: 2 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Activate", level: 1 })).toBeVisible();
   await expect(page).toHaveURL(/\/activate$/);
 
   const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "History" }).click();
-  await expect(page.getByRole("heading", { name: "History", level: 2 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
   await expect(page).toHaveURL(/\/history$/);
   await expect(nav.getByRole("link", { name: "History" })).toHaveAttribute("aria-current", "page");
 
   await nav.getByRole("link", { name: "Activate" }).click();
-  await expect(page.getByRole("heading", { name: "Activate", level: 2 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Activate", level: 1 })).toBeVisible();
 });
 
 test("a deep link opens its view directly", async ({ page }) => {
   await page.goto("/history");
-  await expect(page.getByRole("heading", { name: "History", level: 2 })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
 });

@@ -55,6 +55,18 @@ const SEGMENTS: &[(&str, &str, u64)] = &[
     ("Student discount", "학생 할인 대상", 11_011),
 ];
 
+const BULK_FIRST: usize = SEGMENTS.len();
+const BULK_COUNT: usize = 90;
+const BULK: [usize; BULK_COUNT] = {
+    let mut indices = [0; BULK_COUNT];
+    let mut i = 0;
+    while i < BULK_COUNT {
+        indices[i] = BULK_FIRST + i;
+        i += 1;
+    }
+    indices
+};
+
 /// (name, destination, connection spec, file type, compression, state, segments mapped).
 type DestinationRow = (
     &'static str,
@@ -121,6 +133,16 @@ const DESTINATIONS: &[DestinationRow] = &[
         "disabled",
         &[0, 1],
     ),
+    // Ninety small test audiences: enough to go past the 80-entry limit in one destination.
+    (
+        "Bulk QA export (S3)",
+        "Amazon S3",
+        "4fce964d-3f37-408f-9778-e597338a21ee",
+        FileType::Csv,
+        Compression::None,
+        "enabled",
+        &BULK,
+    ),
     // A streaming destination: listed by Flow Service, refused by the portal's batch-file rule.
     (
         "Personalisation API (streaming)",
@@ -157,17 +179,28 @@ pub fn demo_sandbox(now: EpochMillis) -> Sandbox {
     let mut ids = IdGenerator::new(2026);
     let today = now.utc_date();
     let days = |n: i64| today.plus_days(n);
+    let bulk: Vec<(String, String, u64)> = (1..=BULK_COUNT)
+        .map(|n| {
+            (
+                format!("QA audience {n:02}"),
+                format!("QA 테스트 {n:02}"),
+                10 * n as u64,
+            )
+        })
+        .collect();
     let segments: Vec<Segment> = SEGMENTS
         .iter()
+        .map(|(english, korean, profiles)| (english.to_string(), korean.to_string(), *profiles))
+        .chain(bulk)
         .enumerate()
         .map(|(i, (english, korean, profiles))| Segment {
             id: ids.uuid(),
             name: format!("{korean} / {english}"),
             description: format!("Demo audience: {english}"),
-            profiles: *profiles,
-            created_at: now.plus_seconds(-86_400 * (120 - i as i64)),
+            profiles,
+            created_at: now.plus_seconds(-86_400 * (200 - i as i64)),
             evaluated_at: now.plus_seconds(-3_600 * (2 + (i as i64 % 20))),
-            export_fails: *english == "Gamers",
+            export_fails: english == "Gamers",
         })
         .collect();
     let dataflows: Vec<Dataflow> = DESTINATIONS

@@ -3,27 +3,104 @@ use leptos_router::{
     components::{A, Redirect, Route, Router, Routes},
     path,
 };
+use shared::portal::{Mode, Role, Session};
 
-use crate::views::{activate::ActivateView, history::HistoryView, not_found::NotFoundView};
+use crate::api;
+use crate::i18n::{Lang, t, use_lang};
+use crate::views::{
+    activate::ActivateView, history::HistoryView, history_detail::HistoryDetailView,
+    not_found::NotFoundView,
+};
+
+/// The session, loaded once and shared by every view.
+pub type SessionResource = LocalResource<Result<Session, api::Problem>>;
 
 #[component]
 pub fn App() -> impl IntoView {
+    let lang = RwSignal::new(Lang::initial());
+    provide_context(lang);
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("lang", lang.get().code());
+        }
+        document().set_title(crate::i18n::text(lang.get(), "app.title"));
+    });
+    let session: SessionResource = LocalResource::new(api::session);
+    provide_context(session);
     view! {
         <Router>
+            <DemoBanner />
             <header class="top-bar">
-                <h1 class="product">"Ad-hoc Activation Portal"</h1>
-                <nav aria-label="Main">
-                    <A href="/activate">"Activate"</A>
-                    <A href="/history">"History"</A>
+                <p class="product">{move || t("app.title")}</p>
+                <nav aria-label=move || t("nav.label")>
+                    <A href="/activate">{move || t("nav.activate")}</A>
+                    <A href="/history">{move || t("nav.history")}</A>
                 </nav>
+                <div class="top-bar-end">
+                    <CurrentUser />
+                    <LanguageSwitch />
+                </div>
             </header>
             <main id="main">
                 <Routes fallback=NotFoundView>
                     <Route path=path!("/") view=|| view! { <Redirect path="/activate" /> } />
                     <Route path=path!("/activate") view=ActivateView />
                     <Route path=path!("/history") view=HistoryView />
+                    <Route path=path!("/history/:id") view=HistoryDetailView />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+#[component]
+fn DemoBanner() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    move || {
+        let demo = matches!(session.get(), Some(Ok(s)) if s.mode == Mode::Demo);
+        demo.then(|| view! { <p class="demo-banner" role="status">{move || t("demo.banner")}</p> })
+    }
+}
+
+#[component]
+fn CurrentUser() -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    move || {
+        session.get().and_then(Result::ok).map(|s| {
+            let role = if s.roles.contains(&Role::Activator) {
+                "session.activator"
+            } else {
+                "session.viewer"
+            };
+            view! {
+                <p class="current-user">
+                    <span class="user-name">{s.user.clone()}</span>
+                    " · "
+                    <span class="user-role">{move || t(role)}</span>
+                </p>
+            }
+        })
+    }
+}
+
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <label class="language">
+            {move || t("lang.label")}
+            " "
+            <select
+                prop:value=move || lang.get().code()
+                on:change=move |ev| {
+                    let chosen = if event_target_value(&ev) == "ko" { Lang::Ko } else { Lang::En };
+                    chosen.remember();
+                    lang.set(chosen);
+                }
+            >
+                <option value="en">"English"</option>
+                <option value="ko">"한국어"</option>
+            </select>
+        </label>
     }
 }

@@ -1,6 +1,9 @@
 //! The marketer's portal: pick destinations and segments, see the guardrails, activate, follow runs.
 
+mod api;
 mod app;
+mod format;
+mod i18n;
 mod views;
 
 fn main() {

@@ -120,6 +120,10 @@ struct DemoArgs {
     /// How fast the emulator's clock runs: 60 makes a minute pass every second.
     #[arg(long, default_value_t = 1.0)]
     speed: f64,
+    /// Where the embedded emulator listens (loopback; port 0 picks a free one). Its admin API
+    /// under `/emulator/` lets tests inject faults.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    emulator_addr: SocketAddr,
 }
 
 #[derive(Args)]
@@ -222,7 +226,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
 async fn demo(args: DemoArgs) -> Result<(), String> {
     let emulator = start_emulator(&args.portal.data_dir, args.speed)?;
-    let listener = bind("127.0.0.1:0".parse().expect("a valid address")).await?;
+    if !args.emulator_addr.ip().is_loopback() {
+        return Err("--emulator-addr must be a loopback address: the emulator has no authentication of its own".into());
+    }
+    let listener = bind(args.emulator_addr).await?;
     let url = format!(
         "http://{}",
         listener.local_addr().map_err(|e| e.to_string())?

@@ -88,14 +88,15 @@ fn has_extension(path: &str) -> bool {
     last_segment(path).contains('.')
 }
 
-/// trunk names its outputs `stem-<16 hex digits>[_bg].ext`; their content never changes.
+/// trunk names its outputs `stem-<hash>[_bg].ext` (the hash in hex, leading zeros dropped, so
+/// usually 14 to 16 digits); their content never changes.
 fn is_hashed_asset(path: &str) -> bool {
     let Some((stem, _ext)) = last_segment(path).rsplit_once('.') else {
         return false;
     };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        .is_some_and(|(_, hash)| hash.len() >= 12 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -171,5 +172,6 @@ mod tests {
         assert!(!is_hashed_asset("/main.css"));
         assert!(!is_hashed_asset("/history/0123456789abcdef0"));
         assert!(!is_hashed_asset("/logo-cafe.png"));
+        assert!(is_hashed_asset("/frontend-1117386e0d6f62_bg.wasm"));
     }
 }

@@ -9,7 +9,8 @@ use crate::process::{self, Failure, Result};
 use crate::toolchain::WasmToolchain;
 
 const TRUNK_VERSION: &str = "0.22.1";
-const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver"];
+/// Chromium, and a font with Hangul so that Korean screenshots are legible.
+const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "fonts-noto-cjk"];
 const DEBIAN_RUST_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
 
 /// What the builds need to know about the installed tools.

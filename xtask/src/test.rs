@@ -108,16 +108,16 @@ fn parse_test_result(line: &str) -> Option<Counts> {
 
 /// Playwright against a freshly started `adhoc-portal demo` on a free port.
 fn browser_tests(root: &Path) -> Counts {
-    let port = match free_port() {
-        Ok(port) => port,
-        Err(e) => {
+    let (port, emulator_port) = match (free_port(), free_port()) {
+        (Ok(port), Ok(emulator_port)) => (port, emulator_port),
+        (Err(e), _) | (_, Err(e)) => {
             eprintln!("xtask: no free port on loopback: {e}");
             return Counts::check(false);
         }
     };
     let data_dir = root.join("target/e2e-data");
     let _ = std::fs::remove_dir_all(&data_dir);
-    let portal = match Portal::start(root, port, &data_dir) {
+    let portal = match Portal::start(root, port, emulator_port, &data_dir) {
         Ok(portal) => portal,
         Err(e) => {
             eprintln!("xtask: {e}");
@@ -133,6 +133,10 @@ fn browser_tests(root: &Path) -> Counts {
             .current_dir(&e2e)
             .env("PORTAL_URL", format!("http://127.0.0.1:{port}"))
             .env("PORTAL_DATA_DIR", &data_dir)
+            .env(
+                "PORTAL_EMULATOR_URL",
+                format!("http://127.0.0.1:{emulator_port}"),
+            )
             .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
     );
     drop(portal);
@@ -168,11 +172,12 @@ fn free_port() -> std::io::Result<u16> {
 struct Portal(Child);
 
 impl Portal {
-    fn start(root: &Path, port: u16, data_dir: &Path) -> Result<Self, String> {
+    fn start(root: &Path, port: u16, emulator_port: u16, data_dir: &Path) -> Result<Self, String> {
         let log_path = root.join("target/e2e-portal.log");
         let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
         let child = Command::new(build::release_binary(root))
             .args(["demo", "--port", &port.to_string()])
+            .args(["--emulator-addr", &format!("127.0.0.1:{emulator_port}")])
             .arg("--data-dir")
             .arg(data_dir)
             .current_dir(root)

@@ -16,7 +16,7 @@ async fn flows_page_by_continuation_token_without_loss_or_repeat() {
         .iter()
         .map(|f| f["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(expected.len(), 7);
+    assert_eq!(expected.len(), 8);
     let mut seen = Vec::new();
     let mut next = Some(format!("{DESTINATIONS}&limit=3"));
     while let Some(path) = next {
@@ -39,15 +39,15 @@ async fn flow_filters_are_anded_and_count_answers_alone() {
     let enabled = platform
         .get_json(&format!("{DESTINATIONS}&property=state==enabled"))
         .await;
-    assert_eq!(enabled["items"].as_array().unwrap().len(), 6);
-    let s3 = platform
+    assert_eq!(enabled["items"].as_array().unwrap().len(), 7);
+    let new_s3 = platform
         .get_json(&format!("{DESTINATIONS}&property=inheritedAttributes.targetConnections[].connectionSpec.id==4fce964d-3f37-408f-9778-e597338a21ee"))
         .await;
-    assert_eq!(s3["items"].as_array().unwrap().len(), 1);
+    assert_eq!(new_s3["items"].as_array().unwrap().len(), 2);
     let count = platform
         .get_json(&format!("{DESTINATIONS}&count=true"))
         .await;
-    assert_eq!(count, serde_json::json!({"count": 7}));
+    assert_eq!(count, serde_json::json!({"count": 8}));
     let both = platform
         .platform(
             reqwest::Method::GET,
@@ -113,8 +113,8 @@ async fn segment_definitions_page_by_start_and_limit() {
                 "/data/core/ups/segment/definitions?start={start}&limit=10"
             ))
             .await;
-        assert_eq!(page["page"]["totalCount"], 32);
-        assert_eq!(page["page"]["totalPages"], 4);
+        assert_eq!(page["page"]["totalCount"], 122);
+        assert_eq!(page["page"]["totalPages"], 13);
         ids.extend(
             page["segments"]
                 .as_array()
@@ -135,7 +135,7 @@ async fn segment_definitions_page_by_start_and_limit() {
             .parse()
             .unwrap();
     }
-    assert_eq!(ids.len(), 32);
+    assert_eq!(ids.len(), 122);
 }
 
 #[tokio::test]

@@ -1,12 +1,192 @@
-use leptos::prelude::*;
+//! The portal's activations, newest first, with filters; refreshed while one is being sent or
+//! checked.
 
-/// The portal's activations and the runs they started.
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::portal::{HistoryPage, HistoryRecord, Outcome};
+
+use crate::api;
+use crate::format;
+use crate::i18n::t;
+use crate::views::problem::ProblemMessage;
+
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub fn outcome_key(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Pending => "outcome.pending",
+        Outcome::Accepted => "outcome.accepted",
+        Outcome::Rejected => "outcome.rejected",
+        Outcome::Failed => "outcome.failed",
+        Outcome::Unknown => "outcome.unknown",
+    }
+}
+
+#[derive(Clone, Default, PartialEq)]
+struct Filters {
+    destination: String,
+    segment: String,
+    user: String,
+    outcome: String,
+    from: String,
+}
+
+impl Filters {
+    fn query(&self, cursor: Option<&str>) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for (key, value) in [
+            ("destination", &self.destination),
+            ("segment", &self.segment),
+            ("user", &self.user),
+            ("outcome", &self.outcome),
+        ] {
+            if !value.trim().is_empty() {
+                parts.push(format!(
+                    "{key}={}",
+                    js_sys::encode_uri_component(value.trim())
+                ));
+            }
+        }
+        if let Ok(date) = shared::time::Date::parse(&self.from) {
+            parts.push(format!("from={}", date.start_millis().0));
+        }
+        if let Some(cursor) = cursor {
+            parts.push(format!("cursor={}", js_sys::encode_uri_component(cursor)));
+        }
+        parts.join("&")
+    }
+}
+
 #[component]
 pub fn HistoryView() -> impl IntoView {
+    let filters = RwSignal::new(Filters::default());
+    let page = LocalResource::new(move || {
+        let query = filters.get().query(None);
+        async move { api::history(&query).await }
+    });
+    let older = RwSignal::new(Vec::<HistoryRecord>::new());
+    let next_cursor = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(HistoryPage {
+            next_cursor: cursor,
+            ..
+        })) = page.get()
+        {
+            older.set(Vec::new());
+            next_cursor.set(cursor);
+        }
+    });
+    let busy = move || {
+        page.get().and_then(Result::ok).is_some_and(|p| {
+            p.items
+                .iter()
+                .any(|r| matches!(r.outcome, Outcome::Pending | Outcome::Unknown))
+        })
+    };
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if busy() {
+                page.refetch()
+            }
+        },
+        REFRESH_EVERY,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let load_older = move |_| {
+        let Some(cursor) = next_cursor.get_untracked() else {
+            return;
+        };
+        let query = filters.get_untracked().query(Some(&cursor));
+        leptos::task::spawn_local(async move {
+            if let Ok(more) = api::history(&query).await {
+                older.update(|o| o.extend(more.items));
+                next_cursor.set(more.next_cursor);
+            }
+        });
+    };
+    let field = move |key: &'static str,
+                      label: &'static str,
+                      get: fn(&Filters) -> String,
+                      set: fn(&mut Filters, String)| {
+        let id = format!("filter-{key}");
+        view! {
+            <label for=id.clone()>{move || t(label)}</label>
+            <input id=id type=if key == "from" { "date" } else { "text" } prop:value=move || get(&filters.get())
+                on:change=move |ev| filters.update(|f| set(f, event_target_value(&ev))) />
+        }
+    };
     view! {
         <section aria-labelledby="history-heading">
-            <h2 id="history-heading">"History"</h2>
-            <p>"Activations made through the portal appear here, newest first."</p>
+            <h1 id="history-heading">{move || t("history.title")}</h1>
+            <p class="intro">{move || t("history.intro")}</p>
+            <form class="filters" on:submit=|ev| ev.prevent_default()>
+                {field("destination", "history.filter.destination", |f| f.destination.clone(), |f, v| f.destination = v)}
+                {field("segment", "history.filter.segment", |f| f.segment.clone(), |f, v| f.segment = v)}
+                {field("user", "history.filter.user", |f| f.user.clone(), |f, v| f.user = v)}
+                <label for="filter-outcome">{move || t("history.filter.outcome")}</label>
+                <select id="filter-outcome" on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
+                    <option value="">{move || t("history.filter.any")}</option>
+                    {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending].into_iter().map(|o| {
+                        let value = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                        view! { <option value=value>{move || t(outcome_key(o))}</option> }
+                    }).collect_view()}
+                </select>
+                {field("from", "history.filter.from", |f| f.from.clone(), |f, v| f.from = v)}
+            </form>
+            {move || match page.get() {
+                None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
+                Some(Err(problem)) => view! {
+                    <ProblemMessage problem=problem />
+                    <button on:click=move |_| page.refetch()>{t("common.retry")}</button>
+                }.into_any(),
+                Some(Ok(first)) if first.items.is_empty() => view! { <p>{t("history.empty")}</p> }.into_any(),
+                Some(Ok(first)) => {
+                    let records = Signal::derive(move || first.items.iter().cloned().chain(older.get()).collect::<Vec<_>>());
+                    view! { <HistoryTable records=records /> }.into_any()
+                }
+            }}
+            {move || next_cursor.get().map(|_| view! { <button on:click=load_older>{t("history.more")}</button> })}
         </section>
+    }
+}
+
+#[component]
+fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
+    view! {
+        <table class="history">
+            <caption>{move || t("history.title")}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">{move || t("history.when")}</th>
+                    <th scope="col">{move || t("history.who")}</th>
+                    <th scope="col">{move || t("history.destinations")}</th>
+                    <th scope="col">{move || t("history.segments")}</th>
+                    <th scope="col">{move || t("history.outcome")}</th>
+                    <th scope="col">{move || t("history.details")}</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || records.get()
+                    key=|r| (r.id.clone(), r.outcome)
+                    children=|r| {
+                        let segments: usize = r.activation_info.values().map(Vec::len).sum();
+                        let destinations = r.activation_info.keys().cloned().collect::<Vec<_>>().join(", ");
+                        let key = outcome_key(r.outcome);
+                        view! {
+                            <tr>
+                                <td>{format::instant(r.created_at)}</td>
+                                <td>{r.user.clone()}</td>
+                                <td class="ids">{destinations}</td>
+                                <td>{segments}</td>
+                                <td><span class=format!("outcome outcome-{}", key.trim_start_matches("outcome."))>{move || t(key)}</span></td>
+                                <td><A href=format!("/history/{}", r.id)>{move || t("history.details")}</A></td>
+                            </tr>
+                        }
+                    }
+                />
+            </tbody>
+        </table>
     }
 }

@@ -1,3 +1,6 @@
 pub mod activate;
 pub mod history;
+pub mod history_detail;
 pub mod not_found;
+pub mod problem;
+pub mod run_table;

@@ -1,0 +1,65 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export const emulatorUrl = process.env.PORTAL_EMULATOR_URL ?? "";
+export const dataDir = process.env.PORTAL_DATA_DIR ?? "";
+
+/** Opens a destination and returns the segment checkbox whose label has `segment`. */
+export async function openDestination(page: Page, destination: string) {
+  await page.goto("/activate");
+  await page.getByRole("button", { name: new RegExp(escape(destination)) }).click();
+  await expect(page.getByRole("heading", { name: new RegExp(`Segments: ${escape(destination)}`) })).toBeVisible();
+}
+
+export function segment(page: Page, name: string) {
+  return page.getByRole("checkbox", { name: new RegExp(escape(name)) });
+}
+
+export function escape(text: string) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A scheduled profile export job in the emulator, as if the daily export were running. */
+export async function setScheduledExportRunning(running: boolean) {
+  const url = `${emulatorUrl}/emulator/export-jobs`;
+  const response = running
+    ? await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "PROCESSING" }) })
+    : await fetch(url, { method: "DELETE" });
+  expect(response.ok).toBeTruthy();
+}
+
+export async function screenshot(page: Page, name: string) {
+  const dir = path.join("test-results", "screens");
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** No serious or critical accessibility violation on the current view. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`)).toEqual([]);
+}
+
+/** Presses Tab until the focused element has `name` as its accessible name (bounded). */
+export async function tabTo(page: Page, name: RegExp, limit = 200) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return "";
+      const labelled = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null;
+      return (el.getAttribute("aria-label") ?? labelled ?? el.textContent ?? "").trim();
+    });
+    if (name.test(focused)) return;
+  }
+  throw new Error(`Tab never reached ${name}`);
+}
+
+/** The files an activation wrote for a destination folder. */
+export function exportedFiles(folder: string): string[] {
+  const dir = path.join(dataDir, "exports", folder);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+}

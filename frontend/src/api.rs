@@ -1,0 +1,173 @@
+//! Calls to the portal. Every failure becomes a `Problem` with the portal's message (never raw
+//! JSON), so views can show something a marketer can act on.
+
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+use shared::aep::adhoc::{ActivationInfo, AdhocRunResponse};
+use shared::aep::export_job::{ExportJob, ExportJobList};
+use shared::aep::flow::{DESTINATION_FLOWS_FILTER, Flow, FlowList};
+use shared::aep::run::{Run, RunList};
+use shared::aep::segment::{Audience, AudienceList};
+use shared::portal::{ErrorBody, HistoryDetail, HistoryPage, Session};
+
+const PLATFORM: &str = "/api/platform";
+/// Enough pages for the Platform's limits (100 dataflows, 4,000 audiences).
+const MAX_PAGES: usize = 50;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem(pub ErrorBody);
+
+impl Problem {
+    fn network(error: impl std::fmt::Display) -> Self {
+        Self(ErrorBody::new(
+            "NETWORK",
+            format!(
+                "The portal could not be reached ({error}). Check the connection and try again."
+            ),
+        ))
+    }
+}
+
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, Problem> {
+    let response = response.map_err(Problem::network)?;
+    if response.ok() {
+        return response.json::<T>().await.map_err(Problem::network);
+    }
+    let status = response.status();
+    Err(Problem(response.json::<ErrorBody>().await.unwrap_or_else(
+        |_| {
+            ErrorBody::new(
+                "HTTP_ERROR",
+                format!("The portal answered {status} {}.", response.status_text()),
+            )
+        },
+    )))
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T, Problem> {
+    read(Request::get(url).send().await).await
+}
+
+pub async fn session() -> Result<Session, Problem> {
+    get("/api/session").await
+}
+
+/// Every destination dataflow, across pages.
+pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
+    let mut flows = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut url = format!(
+            "{PLATFORM}/data/foundation/flowservice/flows?property={DESTINATION_FLOWS_FILTER}&limit=100"
+        );
+        if let Some(token) = &token {
+            url.push_str("&continuationToken=");
+            url.push_str(token);
+        }
+        let page: FlowList = get(&url).await?;
+        flows.extend(page.items);
+        token = page
+            .links
+            .as_ref()
+            .and_then(|l| l.continuation_token())
+            .map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(flows)
+}
+
+/// Every audience with its size, across pages.
+pub async fn audiences() -> Result<Vec<Audience>, Problem> {
+    let mut audiences = Vec::new();
+    let mut start = 0;
+    for _ in 0..MAX_PAGES {
+        let page: AudienceList = get(&format!(
+            "{PLATFORM}/data/core/ups/audiences?start={start}&limit=100"
+        ))
+        .await?;
+        audiences.extend(page.children);
+        match page.page.and_then(|p| p.next).filter(|next| *next > 0) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    Ok(audiences)
+}
+
+pub async fn export_jobs() -> Result<Vec<ExportJob>, Problem> {
+    Ok(
+        get::<ExportJobList>(&format!("{PLATFORM}/data/core/ups/export/jobs?limit=20"))
+            .await?
+            .records,
+    )
+}
+
+pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
+    Ok(get::<RunList>(&format!(
+        "{PLATFORM}/data/foundation/flowservice/runs?property=flowId=={dataflow_id}&limit=100"
+    ))
+    .await?
+    .items)
+}
+
+pub async fn run(run_id: &str) -> Result<Option<Run>, Problem> {
+    Ok(get::<RunList>(&format!(
+        "{PLATFORM}/data/foundation/flowservice/runs/{run_id}"
+    ))
+    .await?
+    .items
+    .into_iter()
+    .next())
+}
+
+/// The activation, with a key that makes a repeated click harmless. The answer's `Location`
+/// names the history record.
+pub async fn activate(
+    plan: &ActivationInfo,
+    idempotency_key: &str,
+) -> Result<(AdhocRunResponse, Option<String>), Problem> {
+    let body = serde_json::json!({"activationInfo": plan}).to_string();
+    let request = Request::post(&format!(
+        "{PLATFORM}/data/core/activation/disflowprovider/adhocrun"
+    ))
+    .header("content-type", "application/json")
+    .header("idempotency-key", idempotency_key)
+    .body(body)
+    .map_err(Problem::network)?;
+    let response = request.send().await;
+    let location = response
+        .as_ref()
+        .ok()
+        .and_then(|r| r.headers().get("location"));
+    let answer = read::<AdhocRunResponse>(response).await?;
+    Ok((answer, location))
+}
+
+pub async fn history(query: &str) -> Result<HistoryPage, Problem> {
+    get(&format!("/api/history?{query}")).await
+}
+
+pub async fn history_detail(id: &str) -> Result<HistoryDetail, Problem> {
+    get(&format!("/api/history/{id}")).await
+}
+
+/// A random key for `Idempotency-Key`.
+pub fn new_key() -> String {
+    (0..4)
+        .map(|_| {
+            format!(
+                "{:08x}",
+                (js_sys::Math::random() * f64::from(u32::MAX)) as u32
+            )
+        })
+        .collect()
+}
+
+/// Now, as the browser's clock says.
+pub fn now() -> shared::time::EpochMillis {
+    shared::time::EpochMillis(js_sys::Date::now() as i64)
+}

@@ -1,0 +1,117 @@
+//! What the browser knows of the sandbox, indexed once for the shared guardrail engine and the
+//! pickers.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use shared::aep::adhoc::ActivationInfo;
+use shared::aep::export_job::ExportJob;
+use shared::aep::flow::{Flow, FlowState};
+use shared::aep::run::Run;
+use shared::aep::segment::Audience;
+use shared::guardrails::{
+    self, Limits, RunInProgress, Snapshot, Violation, batch_file_destination_name,
+};
+use shared::time::EpochMillis;
+
+/// Cheap to clone; equal only to itself, so memos recompute when the inputs change.
+#[derive(Clone)]
+pub struct Facts(Arc<Inner>);
+
+pub struct Inner {
+    pub destinations: Vec<Destination>,
+    pub audiences: HashMap<String, Audience>,
+    snapshot: Snapshot,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Destination {
+    pub id: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub enabled: bool,
+    pub segments: Vec<(String, String)>,
+    pub last_run: Option<String>,
+}
+
+impl PartialEq for Facts {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Facts {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl Facts {
+    pub fn build(
+        flows: Vec<Flow>,
+        audiences: Vec<Audience>,
+        export_jobs: Vec<ExportJob>,
+        runs: &BTreeMap<String, Vec<Run>>,
+    ) -> Option<Self> {
+        let in_progress: Vec<RunInProgress> = runs
+            .values()
+            .flatten()
+            .filter(|r| !r.status().is_finished())
+            .flat_map(|run| {
+                let segments: Vec<String> = run
+                    .metrics
+                    .iter()
+                    .filter_map(|m| m.record_summary.as_ref())
+                    .flat_map(|r| {
+                        r.source_summaries
+                            .iter()
+                            .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
+                    })
+                    .filter_map(|e| e.id.strip_prefix("segment:").map(str::to_owned))
+                    .collect();
+                segments.into_iter().map(move |segment_id| RunInProgress {
+                    segment_id,
+                    dataflow_id: run.flow_id.clone(),
+                    run_id: run.id.clone(),
+                })
+            })
+            .collect();
+        let destinations = flows
+            .iter()
+            .filter_map(|flow| {
+                let kind = batch_file_destination_name(flow.target_connection_spec_id()?)?;
+                Some(Destination {
+                    id: flow.id.clone(),
+                    name: flow.name.clone(),
+                    kind,
+                    enabled: flow.state == FlowState::Enabled,
+                    segments: flow
+                        .selectors()
+                        .map(|s| (s.id.clone(), s.name.clone()))
+                        .collect(),
+                    last_run: flow.last_run_details.as_ref().and_then(|d| d.state.clone()),
+                })
+            })
+            .collect();
+        Some(Self(Arc::new(Inner {
+            destinations,
+            audiences: audiences.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            snapshot: Snapshot::new(&flows, in_progress, &export_jobs),
+        })))
+    }
+
+    pub fn destination(&self, id: &str) -> Option<&Destination> {
+        self.destinations.iter().find(|d| d.id == id)
+    }
+
+    pub fn check(
+        &self,
+        plan: &ActivationInfo,
+        now: EpochMillis,
+        limits: &Limits,
+    ) -> Vec<Violation> {
+        guardrails::check(plan, &self.snapshot, now, limits)
+    }
+}

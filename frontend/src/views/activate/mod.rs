@@ -1,0 +1,105 @@
+//! The Activate view: destinations, their segments, the plan with its guardrails, confirmation,
+//! and the orders' runs.
+
+mod destinations;
+mod facts;
+mod orders;
+mod plan;
+mod segments;
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use shared::aep::adhoc::ActivationInfo;
+use shared::aep::run::Run;
+
+use crate::api;
+use crate::i18n::t;
+use crate::views::problem::ProblemMessage;
+use destinations::DestinationPicker;
+pub use facts::Facts;
+use orders::OrdersPanel;
+use plan::PlanPanel;
+use segments::SegmentPicker;
+
+/// What the whole view shares.
+#[derive(Clone, Copy)]
+pub struct ActivateState {
+    pub facts: Memo<Option<Facts>>,
+    pub runs: RwSignal<BTreeMap<String, Vec<Run>>>,
+    pub selected: RwSignal<Option<String>>,
+    pub plan: RwSignal<ActivationInfo>,
+    pub submitted: RwSignal<Option<orders::Submitted>>,
+}
+
+impl ActivateState {
+    /// Loads (again) the runs of a dataflow, for the "run in progress" guardrail.
+    pub fn load_runs(self, dataflow_id: String) {
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = api::runs_of(&dataflow_id).await {
+                self.runs.update(|runs| {
+                    runs.insert(dataflow_id, found);
+                });
+            }
+        });
+    }
+}
+
+#[component]
+pub fn ActivateView() -> impl IntoView {
+    let flows = LocalResource::new(api::destination_flows);
+    let audiences = LocalResource::new(api::audiences);
+    let export_jobs = LocalResource::new(api::export_jobs);
+    let runs = RwSignal::new(BTreeMap::new());
+    let facts = Memo::new(move |_| {
+        Facts::build(
+            flows.get()?.ok()?,
+            audiences.get()?.ok()?,
+            export_jobs.get()?.ok()?,
+            &runs.get(),
+        )
+    });
+    let state = ActivateState {
+        facts,
+        runs,
+        selected: RwSignal::new(None),
+        plan: RwSignal::new(ActivationInfo::new()),
+        submitted: RwSignal::new(None),
+    };
+    provide_context(state);
+    let load_error = move || {
+        [
+            flows.get().and_then(Result::err),
+            audiences.get().and_then(Result::err),
+            export_jobs.get().and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    };
+    view! {
+        <section aria-labelledby="activate-heading" class="activate">
+            <h1 id="activate-heading">{move || t("activate.title")}</h1>
+            <p class="intro">{move || t("activate.intro")}</p>
+            {move || match (load_error(), facts.get().is_some()) {
+                (Some(problem), _) => view! {
+                    <ProblemMessage problem=problem />
+                    <button on:click=move |_| {
+                        flows.refetch();
+                        audiences.refetch();
+                        export_jobs.refetch();
+                    }>{move || t("common.retry")}</button>
+                }.into_any(),
+                (None, false) => view! { <p role="status">{move || t("common.loading")}</p> }.into_any(),
+                (None, true) => view! {
+                    <div class="activate-grid">
+                        <DestinationPicker />
+                        <SegmentPicker />
+                        <PlanPanel />
+                    </div>
+                    <OrdersPanel />
+                }.into_any(),
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,108 @@
+//! After an activation: each order and its run, refreshed until every run has ended.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::aep::adhoc::ActivationOrder;
+
+use super::ActivateState;
+use crate::api;
+use crate::views::run_table::{OrderState, RunTable};
+
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submitted {
+    pub orders: Vec<OrderState>,
+    /// `/history/{id}` in the app.
+    pub history_link: Option<String>,
+}
+
+impl Submitted {
+    pub fn new(orders: Vec<ActivationOrder>, location: Option<String>) -> Self {
+        Self {
+            orders: orders
+                .into_iter()
+                .map(|order| OrderState {
+                    destination: order.order.clone(),
+                    segment: order.segment.clone(),
+                    order,
+                    run: None,
+                    error: None,
+                })
+                .collect(),
+            history_link: location.and_then(|l| l.strip_prefix("/api").map(str::to_owned)),
+        }
+    }
+}
+
+#[component]
+pub fn OrdersPanel() -> impl IntoView {
+    let state = expect_context::<ActivateState>();
+    let refresh = move || {
+        let Some(submitted) = state.submitted.get_untracked() else {
+            return;
+        };
+        if submitted
+            .orders
+            .iter()
+            .all(|o| o.run.as_ref().is_some_and(|r| r.status().is_finished()))
+        {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let mut orders = submitted.orders.clone();
+            for order in orders
+                .iter_mut()
+                .filter(|o| !o.run.as_ref().is_some_and(|r| r.status().is_finished()))
+            {
+                if let Some(run_id) = order.order.run_id() {
+                    match api::run(run_id).await {
+                        Ok(run) => order.run = run,
+                        Err(problem) => order.error = Some(problem.0.message),
+                    }
+                }
+            }
+            state.submitted.update(|s| {
+                if let Some(s) = s.as_mut() {
+                    s.orders = orders;
+                }
+            });
+        });
+    };
+    if let Ok(handle) = set_interval_with_handle(refresh, POLL_EVERY) {
+        on_cleanup(move || handle.clear());
+    }
+    let named = Signal::derive(move || {
+        let facts = state.facts.get();
+        state
+            .submitted
+            .get()
+            .map(|s| s.orders)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mut o| {
+                if let Some(d) = facts
+                    .as_ref()
+                    .and_then(|f| f.destination(&o.order.order).cloned())
+                {
+                    o.segment = d
+                        .segments
+                        .iter()
+                        .find(|(id, _)| *id == o.order.segment)
+                        .map_or(o.segment, |(_, n)| n.clone());
+                    o.destination = d.name;
+                }
+                o
+            })
+            .collect::<Vec<_>>()
+    });
+    move || {
+        state.submitted.get().map(|s| view! {
+            <section class="panel orders" aria-labelledby="orders-heading">
+                <h2 id="orders-heading">{move || crate::i18n::t("orders.title")}</h2>
+                <RunTable orders=named caption="orders.title" />
+                {s.history_link.map(|href| view! { <A href=href>{move || crate::i18n::t("orders.see_history")}</A> })}
+            </section>
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! The plan: destination×segment entries, the count against the limit, every guardrail
+//! violation live, and the Activate button that says why it is disabled.
+
+use leptos::html;
+use leptos::prelude::*;
+use shared::guardrails::entry_count;
+
+use super::ActivateState;
+use super::orders::Submitted;
+use super::segments::use_limits;
+use crate::api::{self, Problem};
+use crate::app::SessionResource;
+use crate::i18n::{Lang, t, use_lang};
+use crate::views::problem::ProblemMessage;
+
+#[component]
+pub fn PlanPanel() -> impl IntoView {
+    let state = expect_context::<ActivateState>();
+    let session = expect_context::<SessionResource>();
+    let lang = use_lang();
+    let limits = use_limits();
+    let confirming = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let problem = RwSignal::new(None::<Problem>);
+    // One key per confirmation: a double click or a retry cannot activate twice.
+    let key = RwSignal::new(api::new_key());
+    let can_activate = move || {
+        session
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|s| s.can_activate())
+    };
+    let violations = Memo::new(move |_| {
+        let plan = state.plan.get();
+        if plan.is_empty() {
+            return Vec::new();
+        }
+        state
+            .facts
+            .get()
+            .map(|f| f.check(&plan, api::now(), &limits.get()))
+            .unwrap_or_default()
+    });
+    let count = move || state.plan.with(entry_count);
+    let blocked_reason = move || {
+        if !can_activate() {
+            Some("activate.viewer")
+        } else if state.plan.with(|p| p.is_empty()) {
+            Some("activate.nothing")
+        } else if !violations.get().is_empty() {
+            Some("activate.fix_first")
+        } else {
+            None
+        }
+    };
+    let name_of = move |dataflow: &str, segment: Option<&str>| -> String {
+        let Some(facts) = state.facts.get_untracked() else {
+            return segment.unwrap_or(dataflow).to_owned();
+        };
+        let destination = facts.destination(dataflow);
+        match segment {
+            None => destination.map_or(dataflow.to_owned(), |d| d.name.clone()),
+            Some(segment) => destination
+                .and_then(|d| {
+                    d.segments
+                        .iter()
+                        .find(|(id, _)| id == segment)
+                        .map(|(_, name)| name.clone())
+                })
+                .unwrap_or_else(|| segment.to_owned()),
+        }
+    };
+    let confirm_button = NodeRef::<html::Button>::new();
+    Effect::new(move |_| {
+        if confirming.get()
+            && let Some(button) = confirm_button.get()
+        {
+            let _ = button.focus();
+        }
+    });
+    let send = move |_| {
+        let plan = state.plan.get_untracked();
+        sending.set(true);
+        problem.set(None);
+        leptos::task::spawn_local(async move {
+            let outcome = api::activate(&plan, &key.get_untracked()).await;
+            sending.set(false);
+            confirming.set(false);
+            match outcome {
+                Ok((answer, location)) => {
+                    key.set(api::new_key());
+                    for dataflow in plan.keys() {
+                        state.load_runs(dataflow.clone());
+                    }
+                    state.plan.set(Default::default());
+                    state
+                        .submitted
+                        .set(Some(Submitted::new(answer.order, location)));
+                }
+                Err(refused) => {
+                    key.set(api::new_key());
+                    problem.set(Some(refused));
+                }
+            }
+        });
+    };
+    view! {
+        <section class="panel plan" aria-labelledby="plan-heading">
+            <h2 id="plan-heading">{move || t("plan.title")}</h2>
+            <p class="plan-count" aria-live="polite">
+                {move || format!("{} / {} {}", count(), limits.get().max_entries, t("plan.entries"))}
+            </p>
+            {move || state.plan.with(|p| p.is_empty()).then(|| view! { <p>{t("plan.empty")}</p> })}
+            <ul class="plan-destinations">
+                {move || {
+                    state.plan.get().into_iter().map(|(dataflow, segments)| {
+                        let destination_name = name_of(&dataflow, None);
+                        view! {
+                            <li>
+                                <p class="plan-destination">{destination_name.clone()}</p>
+                                <ul>
+                                    {segments.into_iter().map(|segment| {
+                                        let segment_name = name_of(&dataflow, Some(&segment));
+                                        let label = format!("{} {} ({})", t("plan.remove"), segment_name, destination_name);
+                                        let (dataflow, segment) = (dataflow.clone(), segment.clone());
+                                        view! {
+                                            <li>
+                                                {segment_name}
+                                                " "
+                                                <button class="link" aria-label=label on:click=move |_| {
+                                                    state.plan.update(|plan| {
+                                                        if let Some(list) = plan.get_mut(&dataflow) {
+                                                            list.retain(|s| *s != segment);
+                                                            if list.is_empty() {
+                                                                plan.remove(&dataflow);
+                                                            }
+                                                        }
+                                                    });
+                                                }>{t("plan.remove")}</button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
+            <div class="plan-check" role="status" aria-live="polite">
+                {move || {
+                    let violations = violations.get();
+                    if state.plan.with(|p| p.is_empty()) {
+                        None
+                    } else if violations.is_empty() {
+                        Some(view! { <p class="ok">"✓ " {t("plan.ok")}</p> }.into_any())
+                    } else {
+                        Some(view! {
+                            <p class="violations-title">"✗ " {t("plan.violations")}</p>
+                            <ul class="violations">
+                                {violations.into_iter().map(|v| {
+                                    let text = if lang.get() == Lang::Ko { v.message.ko } else { v.message.en };
+                                    view! { <li data-code=format!("{:?}", v.code)>{text}</li> }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any())
+                    }
+                }}
+            </div>
+            <button
+                class="primary"
+                aria-describedby="activate-reason"
+                disabled=move || blocked_reason().is_some() || sending.get()
+                on:click=move |_| confirming.set(true)
+            >
+                {move || t("activate.button")}
+            </button>
+            <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
+            {move || confirming.get().then(|| view! {
+                <div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-heading" aria-describedby="confirm-summary">
+                    <h3 id="confirm-heading">{t("confirm.title")}</h3>
+                    <div id="confirm-summary">
+                        <p>{t("confirm.summary")}</p>
+                        <ul>
+                            {state.plan.get_untracked().into_iter().map(|(dataflow, segments)| view! {
+                                <li>{format!("{}: {} {}", name_of(&dataflow, None), segments.len(), t("destinations.segments"))}</li>
+                            }).collect_view()}
+                        </ul>
+                    </div>
+                    <button class="primary" node_ref=confirm_button disabled=move || sending.get() on:click=send>
+                        {move || if sending.get() { t("confirm.sending") } else { t("confirm.yes") }}
+                    </button>
+                    <button on:click=move |_| confirming.set(false)>{t("confirm.no")}</button>
+                </div>
+            })}
+            {move || problem.get().map(|p| view! { <ProblemMessage problem=p /> })}
+        </section>
+    }
+}

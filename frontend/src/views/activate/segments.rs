@@ -1,0 +1,230 @@
+//! The segments of the chosen destination: searchable, each with its size, when it was last
+//! evaluated (an ad-hoc export writes that evaluation) and a status badge from the guardrails.
+
+use leptos::prelude::*;
+use shared::guardrails::{Limits, ViolationCode};
+use shared::time::EpochMillis;
+
+use super::ActivateState;
+use crate::app::SessionResource;
+use crate::format;
+use crate::i18n::t;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Badge {
+    Ready,
+    OutOfSchedule,
+    Waiting(EpochMillis),
+    Running,
+    ExportRunning,
+    Blocked,
+}
+
+impl Badge {
+    fn class(&self) -> &'static str {
+        match self {
+            Self::Ready => "badge ready",
+            Self::Waiting(_) => "badge waiting",
+            _ => "badge blocked",
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Self::Ready => t("badge.ready").into(),
+            Self::OutOfSchedule => t("badge.out_of_schedule").into(),
+            Self::Waiting(at) => format!("{} {} UTC", t("badge.waiting"), at.utc_hh_mm()),
+            Self::Running => t("badge.running").into(),
+            Self::ExportRunning => t("badge.export_running").into(),
+            Self::Blocked => t("badge.blocked").into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentRow {
+    pub id: String,
+    pub name: String,
+    /// Lower-cased name and id, for the search.
+    haystack: String,
+    profiles: Option<u64>,
+    evaluated_at: Option<EpochMillis>,
+    badge: Badge,
+}
+
+pub fn use_limits() -> Signal<Limits> {
+    let session = expect_context::<SessionResource>();
+    Signal::derive(move || {
+        session
+            .get()
+            .and_then(Result::ok)
+            .map(|s| s.limits)
+            .unwrap_or_default()
+    })
+}
+
+#[component]
+pub fn SegmentPicker() -> impl IntoView {
+    let state = expect_context::<ActivateState>();
+    let limits = use_limits();
+    let search = RwSignal::new(String::new());
+    // The clock moves the "waiting until" badges; a minute is fine enough.
+    let minute = RwSignal::new(crate::api::now());
+    if let Ok(handle) = set_interval_with_handle(
+        move || minute.set(crate::api::now()),
+        std::time::Duration::from_secs(60),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    let rows = Memo::new(move |_| {
+        let (Some(facts), Some(dataflow)) = (state.facts.get(), state.selected.get()) else {
+            return Vec::new();
+        };
+        let Some(destination) = facts.destination(&dataflow) else {
+            return Vec::new();
+        };
+        let now = minute.get();
+        let limits = limits.get();
+        destination
+            .segments
+            .iter()
+            .map(|(id, name)| {
+                let audience = facts.audiences.get(id);
+                let plan = [(dataflow.clone(), vec![id.clone()])].into_iter().collect();
+                let violations = facts.check(&plan, now, &limits);
+                let badge = match violations.first() {
+                    None => Badge::Ready,
+                    Some(v) => match v.code {
+                        ViolationCode::OutOfSchedule => Badge::OutOfSchedule,
+                        ViolationCode::FirstActivationWait => {
+                            Badge::Waiting(v.ready_at.unwrap_or(now))
+                        }
+                        ViolationCode::RunInProgress => Badge::Running,
+                        ViolationCode::ScheduledExportRunning => Badge::ExportRunning,
+                        _ => Badge::Blocked,
+                    },
+                };
+                SegmentRow {
+                    id: id.clone(),
+                    name: name.clone(),
+                    haystack: format!("{} {}", name.to_lowercase(), id.to_lowercase()),
+                    profiles: audience.and_then(|a| a.total_profiles()),
+                    evaluated_at: audience.and_then(|a| a.evaluated_at()),
+                    badge,
+                }
+            })
+            .collect::<Vec<_>>()
+    });
+    let matching = Memo::new(move |_| {
+        let needle = search.get().trim().to_lowercase();
+        rows.get()
+            .into_iter()
+            .filter(|r| needle.is_empty() || r.haystack.contains(&needle))
+            .collect::<Vec<_>>()
+    });
+    let chosen = move |id: &str| {
+        let dataflow = state.selected.get();
+        state.plan.with(|plan| {
+            dataflow
+                .and_then(|d| plan.get(&d))
+                .is_some_and(|segments| segments.iter().any(|s| s == id))
+        })
+    };
+    let toggle = move |id: String, on: bool| {
+        let Some(dataflow) = state.selected.get_untracked() else {
+            return;
+        };
+        state.plan.update(|plan| {
+            let segments = plan.entry(dataflow.clone()).or_default();
+            segments.retain(|s| *s != id);
+            if on {
+                segments.push(id);
+            }
+            if segments.is_empty() {
+                plan.remove(&dataflow);
+            }
+        });
+    };
+    let select_all = move |_| {
+        let Some(dataflow) = state.selected.get_untracked() else {
+            return;
+        };
+        let ids: Vec<String> = matching.get_untracked().into_iter().map(|r| r.id).collect();
+        state.plan.update(|plan| {
+            let segments = plan.entry(dataflow).or_default();
+            for id in ids {
+                if !segments.contains(&id) {
+                    segments.push(id);
+                }
+            }
+        });
+    };
+    let clear = move |_| {
+        if let Some(dataflow) = state.selected.get_untracked() {
+            state.plan.update(|plan| {
+                plan.remove(&dataflow);
+            });
+        }
+    };
+    view! {
+        <section class="panel segments" aria-labelledby="segments-heading">
+            <h2 id="segments-heading">
+                {move || t("segments.title")}
+                {move || state.selected.get().and_then(|d| state.facts.get()?.destination(&d).map(|d| format!(": {}", d.name)))}
+            </h2>
+            {move || match state.selected.get() {
+                None => view! { <p>{t("segments.choose_destination")}</p> }.into_any(),
+                Some(_) => view! {
+                    <div class="segment-tools">
+                        <label for="segment-search">{move || t("segments.search")}</label>
+                        <input
+                            id="segment-search"
+                            type="search"
+                            autocomplete="off"
+                            prop:value=move || search.get()
+                            on:input=move |ev| search.set(event_target_value(&ev))
+                        />
+                        <button on:click=select_all>{move || t("segments.select_all")}</button>
+                        <button on:click=clear>{move || t("segments.clear")}</button>
+                        <p class="segment-count" aria-live="polite">
+                            {move || format!("{} / {} {}", matching.get().len(), rows.get().len(), t("segments.shown"))}
+                        </p>
+                    </div>
+                    {move || matching.get().is_empty().then(|| view! { <p>{t("segments.none_match")}</p> })}
+                    <ul class="segment-list">
+                        <For
+                            each=move || matching.get()
+                            key=|row| (row.id.clone(), row.badge.clone())
+                            children=move |row| {
+                                let checkbox_id = format!("segment-{}", row.id);
+                                let id = row.id.clone();
+                                let id_for_change = row.id.clone();
+                                let badge = row.badge.clone();
+                                let badge_class = badge.class();
+                                view! {
+                                    <li class="segment">
+                                        <input
+                                            type="checkbox"
+                                            id=checkbox_id.clone()
+                                            prop:checked=move || chosen(&id)
+                                            on:change=move |ev| toggle(id_for_change.clone(), event_target_checked(&ev))
+                                        />
+                                        <label for=checkbox_id>
+                                            <span class="segment-name">{row.name.clone()}</span>
+                                            <span class="segment-meta">
+                                                {row.profiles.map(|n| format!("{} {} · ", format::count(n), t("segments.profiles")))}
+                                                {row.evaluated_at.map(|at| format!("{} {} · ", t("segments.evaluated"), format::instant(at)))}
+                                                <code>{row.id.clone()}</code>
+                                            </span>
+                                        </label>
+                                        <span class=badge_class>{move || badge.text()}</span>
+                                    </li>
+                                }
+                            }
+                        />
+                    </ul>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

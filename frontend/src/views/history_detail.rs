@@ -1,0 +1,80 @@
+//! One activation: who, when, the plan, the outcome, and each order's run, refreshed while a
+//! run is in progress.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use shared::portal::HistoryDetail;
+
+use crate::api;
+use crate::format;
+use crate::i18n::t;
+use crate::views::history::outcome_key;
+use crate::views::problem::ProblemMessage;
+use crate::views::run_table::{OrderState, RunTable};
+
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+#[component]
+pub fn HistoryDetailView() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let detail = LocalResource::new(move || {
+        let id = id();
+        async move { api::history_detail(&id).await }
+    });
+    let running = move || {
+        detail
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|d: HistoryDetail| {
+                d.runs
+                    .iter()
+                    .any(|r| !r.run.as_ref().is_some_and(|run| run.status().is_finished()))
+            })
+    };
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            if running() {
+                detail.refetch()
+            }
+        },
+        REFRESH_EVERY,
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    view! {
+        <section aria-labelledby="detail-heading">
+            <h1 id="detail-heading">{move || t("detail.title")}</h1>
+            <A href="/history">{move || t("detail.back")}</A>
+            {move || match detail.get() {
+                None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
+                Some(Err(problem)) => view! { <ProblemMessage problem=problem /> }.into_any(),
+                Some(Ok(detail)) => {
+                    let record = detail.record.clone();
+                    let key = outcome_key(record.outcome);
+                    let orders = Signal::derive(move || {
+                        detail.runs.iter().map(|r| OrderState {
+                            destination: r.order.order.clone(),
+                            segment: r.order.segment.clone(),
+                            order: r.order.clone(),
+                            run: r.run.clone(),
+                            error: r.error.clone(),
+                        }).collect::<Vec<_>>()
+                    });
+                    view! {
+                        <dl class="record">
+                            <dt>{t("history.when")}</dt><dd>{format::instant(record.created_at)}</dd>
+                            <dt>{t("history.who")}</dt><dd>{record.user.clone()}</dd>
+                            <dt>{t("history.outcome")}</dt><dd><span class="outcome">{t(key)}</span></dd>
+                            <dt>{t("history.destinations")}</dt>
+                            <dd>{record.activation_info.iter().map(|(d, s)| format!("{d}: {}", s.join(", "))).collect::<Vec<_>>().join(" · ")}</dd>
+                        </dl>
+                        {record.error.clone().map(|e| view! { <ProblemMessage problem=api::Problem(e) /> })}
+                        {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption="orders.title" /> })}
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,85 @@
+//! Orders and their runs: status, records, files, bytes, duration, errors.
+
+use leptos::prelude::*;
+use shared::aep::adhoc::ActivationOrder;
+use shared::aep::run::{Run, RunStatus};
+
+use crate::format;
+use crate::i18n::t;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderState {
+    pub order: ActivationOrder,
+    pub destination: String,
+    pub segment: String,
+    pub run: Option<Run>,
+    pub error: Option<String>,
+}
+
+pub fn status_key(run: Option<&Run>) -> &'static str {
+    match run.map(Run::status) {
+        Some(RunStatus::Success) => "status.success",
+        Some(RunStatus::Failed) => "status.failed",
+        Some(RunStatus::InProgress) => "status.processing",
+        None => "status.unknown",
+    }
+}
+
+#[component]
+pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: &'static str) -> impl IntoView {
+    view! {
+        <table class="runs">
+            <caption>{move || t(caption)}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">{move || t("orders.segment")}</th>
+                    <th scope="col">{move || t("orders.destination")}</th>
+                    <th scope="col">{move || t("orders.status")}</th>
+                    <th scope="col">{move || t("orders.records")}</th>
+                    <th scope="col">{move || t("orders.files")}</th>
+                    <th scope="col">{move || t("orders.bytes")}</th>
+                    <th scope="col">{move || t("orders.duration")}</th>
+                    <th scope="col">{move || t("orders.errors")}</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || orders.get()
+                    key=|o| (o.order.order.clone(), o.order.segment.clone(), o.run.as_ref().map(|r| (r.status(), r.updated_at)))
+                    children=move |o: OrderState| {
+                        let metrics = o.run.as_ref().and_then(|r| r.metrics.clone()).unwrap_or_default();
+                        let records = metrics.record_summary.as_ref().and_then(|r| r.output_record_count);
+                        let files = metrics.file_summary.as_ref().and_then(|f| f.output_file_count);
+                        let bytes = metrics.size_summary.as_ref().and_then(|s| s.output_bytes);
+                        let took = metrics.duration_summary.as_ref().and_then(|d| d.duration_millis());
+                        let mut errors: Vec<String> = metrics
+                            .status_summary
+                            .iter()
+                            .flat_map(|s| s.errors.iter())
+                            .map(|e| format!("{} ({})", e.message, e.code))
+                            .collect();
+                        errors.extend(o.error.clone());
+                        let status = status_key(o.run.as_ref());
+                        let finished = o.run.as_ref().is_some_and(|r| r.status().is_finished());
+                        view! {
+                            <tr>
+                                <td>{o.segment.clone()}</td>
+                                <td>{o.destination.clone()}</td>
+                                <td>
+                                    <span class=format!("status status-{}", status.trim_start_matches("status.")) aria-busy=(!finished).to_string()>
+                                        {move || t(status)}
+                                    </span>
+                                </td>
+                                <td>{records.filter(|_| finished).map(format::count)}</td>
+                                <td>{files.filter(|_| finished).map(|n| n.to_string())}</td>
+                                <td>{bytes.filter(|_| finished).map(format::bytes)}</td>
+                                <td>{took.map(format::duration)}</td>
+                                <td>{errors.join("; ")}</td>
+                            </tr>
+                        }
+                    }
+                />
+            </tbody>
+        </table>
+    }
+}
