@@ -55,17 +55,10 @@ const SEGMENTS: &[(&str, &str, u64)] = &[
     ("Student discount", "학생 할인 대상", 11_011),
 ];
 
-const BULK_FIRST: usize = SEGMENTS.len();
-const BULK_COUNT: usize = 90;
-const BULK: [usize; BULK_COUNT] = {
-    let mut indices = [0; BULK_COUNT];
-    let mut i = 0;
-    while i < BULK_COUNT {
-        indices[i] = BULK_FIRST + i;
-        i += 1;
-    }
-    indices
-};
+/// The destination whose segments are generated: ninety by default, enough to go past the
+/// 80-entry limit in one destination; 4,000 (Adobe's per-sandbox guardrail) for benchmarks.
+pub const BULK_DESTINATION: &str = "Bulk QA export (S3)";
+pub const BULK_SEGMENTS: usize = 90;
 
 /// (name, destination, connection spec, file type, compression, state, segments mapped).
 type DestinationRow = (
@@ -133,15 +126,15 @@ const DESTINATIONS: &[DestinationRow] = &[
         "disabled",
         &[0, 1],
     ),
-    // Ninety small test audiences: enough to go past the 80-entry limit in one destination.
+    // Generated test audiences (see BULK_SEGMENTS); the slice is filled in at build time.
     (
-        "Bulk QA export (S3)",
+        BULK_DESTINATION,
         "Amazon S3",
         "4fce964d-3f37-408f-9778-e597338a21ee",
         FileType::Csv,
         Compression::None,
         "enabled",
-        &BULK,
+        &[],
     ),
     // A streaming destination: listed by Flow Service, refused by the portal's batch-file rule.
     (
@@ -176,14 +169,20 @@ fn mapping(destination: usize, segment: usize) -> Mapping {
 }
 
 pub fn demo_sandbox(now: EpochMillis) -> Sandbox {
+    demo_sandbox_with_bulk(now, BULK_SEGMENTS)
+}
+
+/// The demo dataset with `bulk` generated segments on the bulk destination.
+pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
     let mut ids = IdGenerator::new(2026);
     let today = now.utc_date();
     let days = |n: i64| today.plus_days(n);
-    let bulk: Vec<(String, String, u64)> = (1..=BULK_COUNT)
+    let bulk_indices: Vec<usize> = (SEGMENTS.len()..SEGMENTS.len() + bulk).collect();
+    let bulk: Vec<(String, String, u64)> = (1..=bulk)
         .map(|n| {
             (
-                format!("QA audience {n:02}"),
-                format!("QA 테스트 {n:02}"),
+                format!("QA audience {n:04}"),
+                format!("QA 테스트 {n:04}"),
                 10 * n as u64,
             )
         })
@@ -207,6 +206,7 @@ pub fn demo_sandbox(now: EpochMillis) -> Sandbox {
         .iter()
         .enumerate()
         .map(|(d, (name, destination, spec, file_type, compression, state, mapped))| {
+            let mapped = if *name == BULK_DESTINATION { bulk_indices.as_slice() } else { mapped };
             let selectors: Vec<_> = mapped
                 .iter()
                 .map(|&s| {

@@ -116,15 +116,13 @@ impl Emulator {
         }))
     }
 
-    /// The emulator with the demo dataset, its clock running at `speed` times real time.
-    pub fn demo(data_dir: &Path, speed: f64) -> Self {
+    /// The emulator with the demo dataset (`bulk_segments` on the bulk QA destination), its
+    /// clock running at `speed` times real time.
+    pub fn demo(data_dir: &Path, speed: f64, bulk_segments: usize) -> Self {
         let clock = Clock::scaled(EpochMillis(unix_now_millis()), speed);
         let now = clock.now();
-        Self::new(
-            Config::new(data_dir),
-            clock,
-            vec![dataset::demo_sandbox(now)],
-        )
+        let sandbox = dataset::demo_sandbox_with_bulk(now, bulk_segments);
+        Self::new(Config::new(data_dir), clock, vec![sandbox])
     }
 
     /// IMS at `/ims/...`, the Platform at its own paths, the admin API at `/emulator/...`.

@@ -133,6 +133,7 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("segments.profiles", "profiles", "명"),
     ("segments.evaluated", "evaluated", "평가"),
     ("segments.shown", "shown", "표시"),
+    ("segments.show_more", "Show more", "더 보기"),
     ("badge.ready", "Ready", "준비됨"),
     ("badge.out_of_schedule", "Out of schedule", "일정 범위 밖"),
     (

@@ -124,6 +124,10 @@ struct DemoArgs {
     /// under `/emulator/` lets tests inject faults.
     #[arg(long, default_value = "127.0.0.1:0")]
     emulator_addr: SocketAddr,
+    /// Segments on the demo's "Bulk QA export (S3)" destination; 4000 (Adobe's per-sandbox
+    /// audience guardrail) for the picker benchmarks.
+    #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
+    qa_segments: usize,
 }
 
 #[derive(Args)]
@@ -225,7 +229,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 async fn demo(args: DemoArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.portal.data_dir, args.speed)?;
+    let emulator = start_emulator(&args.portal.data_dir, args.speed, args.qa_segments)?;
     if !args.emulator_addr.ip().is_loopback() {
         return Err("--emulator-addr must be a loopback address: the emulator has no authentication of its own".into());
     }
@@ -297,7 +301,7 @@ async fn run_portal(
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.data_dir, args.speed)?;
+    let emulator = start_emulator(&args.data_dir, args.speed, emulator::dataset::BULK_SEGMENTS)?;
     let listener = bind(args.addr).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(
@@ -310,12 +314,12 @@ async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
         .map_err(|e| format!("server failed: {e}"))
 }
 
-fn start_emulator(data_dir: &Path, speed: f64) -> Result<Emulator, String> {
+fn start_emulator(data_dir: &Path, speed: f64, bulk_segments: usize) -> Result<Emulator, String> {
     create_dir(data_dir)?;
     if !(speed.is_finite() && speed > 0.0) {
         return Err(format!("--speed must be a positive number, not {speed}"));
     }
-    let emulator = Emulator::demo(data_dir, speed);
+    let emulator = Emulator::demo(data_dir, speed, bulk_segments);
     emulator.spawn_ticker(Duration::from_millis(250));
     Ok(emulator)
 }

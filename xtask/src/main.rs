@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: everything a newcomer needs, from a fresh machine to a running portal.
 
+mod bench;
 mod build;
 mod process;
 mod report;
@@ -17,7 +18,8 @@ commands:
   setup             install what is missing (Debian packages, trunk, wasm-bindgen, npm packages)
   build             setup, then build the frontend (trunk, release) and the proxy (release)
   demo [--port N]   build, then serve the demo portal at http://127.0.0.1:8080 (or port N)
-  test              setup, then fmt, clippy, tests, wasm build of shared and the browser tests";
+  test              setup, then fmt, clippy, tests, wasm build of shared and the browser tests
+  bench             frontend sizes and timings, guardrail engine, export writer (target/bench/)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
             )),
         },
         ["test"] => return test::run(&workspace_root()),
+        ["bench"] => bench::run(&workspace_root()).map_err(|e| e.to_string()),
         _ => Err(USAGE.to_owned()),
     };
     match outcome {

@@ -164,15 +164,31 @@ fn playwright_counts(results_json: &str) -> Option<Counts> {
     })
 }
 
-fn free_port() -> std::io::Result<u16> {
+pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// The release `adhoc-portal demo`, stopped when dropped.
-struct Portal(Child);
+pub struct Portal(Child);
 
 impl Portal {
-    fn start(root: &Path, port: u16, emulator_port: u16, data_dir: &Path) -> Result<Self, String> {
+    pub fn start(
+        root: &Path,
+        port: u16,
+        emulator_port: u16,
+        data_dir: &Path,
+    ) -> Result<Self, String> {
+        Self::start_with(root, port, emulator_port, data_dir, &[])
+    }
+
+    /// With more `adhoc-portal demo` arguments.
+    pub fn start_with(
+        root: &Path,
+        port: u16,
+        emulator_port: u16,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> Result<Self, String> {
         let log_path = root.join("target/e2e-portal.log");
         let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
         let child = Command::new(build::release_binary(root))
@@ -180,6 +196,7 @@ impl Portal {
             .args(["--emulator-addr", &format!("127.0.0.1:{emulator_port}")])
             .arg("--data-dir")
             .arg(data_dir)
+            .args(extra)
             .current_dir(root)
             .stdout(log.try_clone().map_err(|e| e.to_string())?)
             .stderr(log)

@@ -20,8 +20,29 @@ pub struct Facts(Arc<Inner>);
 
 pub struct Inner {
     pub destinations: Vec<Destination>,
-    pub audiences: HashMap<String, Audience>,
     snapshot: Snapshot,
+}
+
+/// Audiences by id; equal only to itself, like `Facts`.
+#[derive(Clone)]
+pub struct Audiences(Arc<HashMap<String, Audience>>);
+
+impl Audiences {
+    pub fn new(audiences: Vec<Audience>) -> Self {
+        Self(Arc::new(
+            audiences.into_iter().map(|a| (a.id.clone(), a)).collect(),
+        ))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Audience> {
+        self.0.get(id)
+    }
+}
+
+impl PartialEq for Audiences {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +72,6 @@ impl std::ops::Deref for Facts {
 impl Facts {
     pub fn build(
         flows: Vec<Flow>,
-        audiences: Vec<Audience>,
         export_jobs: Vec<ExportJob>,
         runs: &BTreeMap<String, Vec<Run>>,
     ) -> Option<Self> {
@@ -97,7 +117,6 @@ impl Facts {
             .collect();
         Some(Self(Arc::new(Inner {
             destinations,
-            audiences: audiences.into_iter().map(|a| (a.id.clone(), a)).collect(),
             snapshot: Snapshot::new(&flows, in_progress, &export_jobs),
         })))
     }

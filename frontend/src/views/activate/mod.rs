@@ -17,7 +17,7 @@ use crate::api;
 use crate::i18n::t;
 use crate::views::problem::ProblemMessage;
 use destinations::DestinationPicker;
-pub use facts::Facts;
+pub use facts::{Audiences, Facts};
 use orders::OrdersPanel;
 use plan::PlanPanel;
 use segments::SegmentPicker;
@@ -26,6 +26,8 @@ use segments::SegmentPicker;
 #[derive(Clone, Copy)]
 pub struct ActivateState {
     pub facts: Memo<Option<Facts>>,
+    /// Sizes and evaluation times; they arrive after the pickers can already be used.
+    pub audiences: Memo<Option<Audiences>>,
     pub runs: RwSignal<BTreeMap<String, Vec<Run>>>,
     pub selected: RwSignal<Option<String>>,
     pub plan: RwSignal<ActivationInfo>,
@@ -51,16 +53,12 @@ pub fn ActivateView() -> impl IntoView {
     let audiences = LocalResource::new(api::audiences);
     let export_jobs = LocalResource::new(api::export_jobs);
     let runs = RwSignal::new(BTreeMap::new());
-    let facts = Memo::new(move |_| {
-        Facts::build(
-            flows.get()?.ok()?,
-            audiences.get()?.ok()?,
-            export_jobs.get()?.ok()?,
-            &runs.get(),
-        )
-    });
+    let facts =
+        Memo::new(move |_| Facts::build(flows.get()?.ok()?, export_jobs.get()?.ok()?, &runs.get()));
+    let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
     let state = ActivateState {
         facts,
+        audiences: audience_index,
         runs,
         selected: RwSignal::new(None),
         plan: RwSignal::new(ActivationInfo::new()),

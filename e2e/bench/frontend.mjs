@@ -1,0 +1,102 @@
+// Frontend figures: transfer sizes, time to first render of the Activate view, and the segment
+// picker with 4,000 segments on one destination. Run by `cargo xtask bench` against
+// `adhoc-portal demo --qa-segments 4000`; prints a table and writes JSON.
+import { chromium } from "playwright-core";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as zlib from "node:zlib";
+
+const portal = process.env.PORTAL_URL;
+const dist = process.env.DIST_DIR;
+const out = process.env.BENCH_JSON;
+const ROUNDS = 5;
+const KEYS = "QA audience 0123".split("");
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function sizes() {
+  const result = {};
+  for (const file of fs.readdirSync(dist)) {
+    const kind = file.endsWith(".wasm") ? "wasm" : file.endsWith(".js") ? "js" : file.endsWith(".css") ? "css" : null;
+    if (!kind) continue;
+    const bytes = fs.readFileSync(path.join(dist, file));
+    result[kind] = {
+      raw: bytes.length,
+      gzip: zlib.gzipSync(bytes, { level: 9 }).length,
+      brotli: zlib.brotliCompressSync(bytes, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+  }
+  const total = (key) => Object.values(result).reduce((sum, s) => sum + s[key], 0);
+  result.total = { raw: total("raw"), gzip: total("gzip"), brotli: total("brotli") };
+  return result;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const firstRender = [];
+const openList = [];
+const keystroke = [];
+const handled = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  await page.goto(`${portal}/activate`);
+  await page.getByRole("button", { name: /Bulk QA export/ }).waitFor();
+  firstRender.push(await page.evaluate(() => performance.now()));
+
+  openList.push(await page.evaluate(async () => {
+    const button = [...document.querySelectorAll("button.destination")].find((b) => b.textContent.includes("Bulk QA export"));
+    const start = performance.now();
+    button.click();
+    // The picker draws the first rows of the 4,000 and says how many match.
+    const shown = () => document.querySelector(".segment-count")?.textContent?.includes("4000 / 4000") && document.querySelectorAll("li.segment").length > 0;
+    while (!shown()) {
+      if (performance.now() - start > 30000) throw new Error("the 4,000-segment list never appeared");
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    return performance.now() - start;
+  }));
+
+  keystroke.push(...await page.evaluate(async (keys) => {
+    const input = document.getElementById("segment-search");
+    input.focus();
+    const times = [];
+    for (const key of keys) {
+      const start = performance.now();
+      input.value += key;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      window.__handled = (window.__handled ?? []).concat(performance.now() - start);
+      // The frame after the update: the filtered list is painted.
+      await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+      times.push(performance.now() - start);
+    }
+    return times;
+  }, KEYS));
+  handled.push(...await page.evaluate(() => window.__handled));
+  await context.close();
+}
+await browser.close();
+
+const figures = {
+  sizes: sizes(),
+  first_render_ms: median(firstRender),
+  open_4000_segment_list_ms: median(openList),
+  rows_drawn_at_once: 200,
+  keystroke_to_filtered_list_ms: { median: median(keystroke), max: Math.max(...keystroke), samples: keystroke.length },
+  keystroke_handled_ms: { median: median(handled), max: Math.max(...handled) },
+};
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, JSON.stringify(figures, null, 2));
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+for (const kind of ["wasm", "js", "css", "total"]) {
+  const s = figures.sizes[kind];
+  console.log(`frontend ${kind.padEnd(5)} raw ${kb(s.raw).padStart(9)}  gzip ${kb(s.gzip).padStart(9)}  brotli ${kb(s.brotli).padStart(9)}`);
+}
+console.log(`frontend first render of Activate (data shown): ${figures.first_render_ms.toFixed(0)} ms (median of ${ROUNDS})`);
+console.log(`frontend open a destination with 4,000 segments: ${figures.open_4000_segment_list_ms.toFixed(0)} ms to the list painted, first 200 rows drawn (median of ${ROUNDS})`);
+console.log(`frontend keystroke handled (filter + DOM update): median ${figures.keystroke_handled_ms.median.toFixed(1)} ms, max ${figures.keystroke_handled_ms.max.toFixed(1)} ms`);
+console.log(`frontend keystroke to filtered list painted: median ${figures.keystroke_to_filtered_list_ms.median.toFixed(1)} ms, max ${figures.keystroke_to_filtered_list_ms.max.toFixed(1)} ms (${keystroke.length} keystrokes)`);
