@@ -5,7 +5,7 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::{ActivationInfo, AdhocRunResponse};
 use shared::aep::export_job::{ExportJob, ExportJobList};
-use shared::aep::flow::{DESTINATION_FLOWS_FILTER, Flow, FlowList};
+use shared::aep::flow::{Flow, FlowList, destination_flows_page};
 use shared::aep::run::{Run, RunList};
 use shared::aep::segment::{Audience, AudienceList};
 use shared::portal::{ErrorBody, HistoryDetail, HistoryPage, Session};
@@ -59,13 +59,7 @@ pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
     let mut flows = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let mut url = format!(
-            "{PLATFORM}/data/foundation/flowservice/flows?property={DESTINATION_FLOWS_FILTER}&limit=100"
-        );
-        if let Some(token) = &token {
-            url.push_str("&continuationToken=");
-            url.push_str(token);
-        }
+        let url = format!("{PLATFORM}{}", destination_flows_page(token.as_deref()));
         let page: FlowList = get(&url).await?;
         flows.extend(page.items);
         token = page

@@ -257,9 +257,7 @@ async fn send(
             unknown(&format!("it answered {}", answer.status)),
         ));
     }
-    let message = answer
-        .platform_error()
-        .map_or_else(|| answer.status.to_string(), |e| e.message().to_owned());
+    let message = answer.error_message();
     Err((
         Outcome::Rejected,
         ApiError::Upstream {

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{self, ExportJob, ExportJobList};
-use shared::aep::flow::{DESTINATION_FLOWS_FILTER, FLOWS_PATH, Flow, FlowList};
+use shared::aep::flow::{Flow, FlowList, destination_flows_page};
 use shared::aep::run::{RUNS_PATH, Run, RunList};
 use shared::guardrails::RunInProgress;
 
@@ -56,9 +56,7 @@ pub async fn get_json<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let answer = platform.get(path_and_query, request_id).await?;
     if !answer.status.is_success() {
-        let message = answer
-            .platform_error()
-            .map_or_else(|| answer.status.to_string(), |e| e.message().to_owned());
+        let message = answer.error_message();
         return Err(ApiError::Upstream {
             status: answer.status,
             message: format!("The Platform refused to list what the guardrails need ({message})."),
@@ -76,11 +74,7 @@ async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<
     let mut flows = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_FLOW_PAGES {
-        let mut path = format!("{FLOWS_PATH}?property={DESTINATION_FLOWS_FILTER}&limit=100");
-        if let Some(token) = &token {
-            path.push_str("&continuationToken=");
-            path.push_str(token);
-        }
+        let path = destination_flows_page(token.as_deref());
         let page: FlowList = get_json(platform, &path, request_id).await?;
         flows.extend(page.items);
         token = page

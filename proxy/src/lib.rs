@@ -299,9 +299,7 @@ async fn platform(
     };
     let answer = state.platform.get(&path_and_query, &request_id.0).await?;
     if !answer.status.is_success() {
-        let message = answer
-            .platform_error()
-            .map_or_else(|| answer.status.to_string(), |e| e.message().to_owned());
+        let message = answer.error_message();
         return Err(ApiError::Upstream {
             status: answer.status,
             message,

@@ -34,6 +34,12 @@ impl Answer {
     pub fn platform_error(&self) -> Option<PlatformError> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// The Platform's own words for a refusal, whatever the body's shape, or the status.
+    pub fn error_message(&self) -> String {
+        self.platform_error()
+            .map_or_else(|| self.status.to_string(), |e| e.message().to_owned())
+    }
 }
 
 /// How an activation POST ended when no answer came back.

@@ -9,6 +9,16 @@ pub const FLOWS_PATH: &str = "/data/foundation/flowservice/flows";
 /// The filter that keeps destination dataflows only.
 pub const DESTINATION_FLOWS_FILTER: &str = "inheritedAttributes.properties.isDestinationFlow==true";
 
+/// A page of destination dataflows (100, the most Flow Service gives), after `continuation`.
+pub fn destination_flows_page(continuation: Option<&str>) -> String {
+    let mut path = format!("{FLOWS_PATH}?property={DESTINATION_FLOWS_FILTER}&limit=100");
+    if let Some(token) = continuation {
+        path.push_str("&continuationToken=");
+        path.push_str(token);
+    }
+    path
+}
+
 /// `GET /flows` and `GET /flows/{id}` (which also answers with a one-item list).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FlowList {
