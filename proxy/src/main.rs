@@ -134,6 +134,9 @@ struct DemoArgs {
 struct EmulatorArgs {
     #[arg(long, default_value = "127.0.0.1:9090")]
     addr: SocketAddr,
+    /// Segments on the "Bulk QA export (S3)" destination (benchmarks activate many).
+    #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
+    qa_segments: usize,
     /// Exported files go under `DIR/exports/`.
     #[arg(long, default_value = "adhoc-portal-data")]
     data_dir: PathBuf,
@@ -301,7 +304,7 @@ async fn run_portal(
 }
 
 async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.data_dir, args.speed, emulator::dataset::BULK_SEGMENTS)?;
+    let emulator = start_emulator(&args.data_dir, args.speed, args.qa_segments)?;
     let listener = bind(args.addr).await?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(

@@ -1,18 +1,30 @@
-//! `cargo xtask bench`: the figures of the frontend (sizes, first render, the 4,000-segment
-//! picker), the guardrail engine and the emulator's export writer, printed and kept as JSON
-//! under `target/bench/`.
+//! `cargo xtask bench`: the figures of the portal against what a team would use instead (nginx
+//! injecting the credential headers), of the frontend, the guardrail engine and the export
+//! writer; printed, and kept as JSON under `target/bench/`.
 
-use std::path::Path;
-use std::process::Command;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::process::{self, Failure, Result};
-use crate::test::{Portal, free_port};
+use crate::test::{Portal, free_port, healthy};
 use crate::{build, setup};
+
+/// What the benchmarks need beyond the test set-up.
+const BENCH_PACKAGES: &[&str] = &["nginx", "wrk", "curl"];
+const PORTAL_TOKEN: &str = "bench-token";
+/// SHA-256 of `bench-token`, as `adhoc-portal serve --auth token` wants it.
+const PORTAL_TOKEN_SHA256: &str =
+    "7137e16f75a1d75b6fd65930672814806cdc1a0d6e0aa38611afc996a402258b";
+const ORG_ID: &str = "5555467B5D8013E50A494220@AdobeOrg";
 
 pub fn run(root: &Path) -> Result<()> {
     let tools = setup::run(root)?;
+    setup::debian_packages_for(BENCH_PACKAGES)?;
     build::frontend(root, &tools)?;
     build::proxy(root)?;
+    platform(root)?;
     frontend(root)?;
     process::run(process::cargo_host(root).args([
         "bench",
@@ -30,9 +42,164 @@ pub fn run(root: &Path) -> Result<()> {
     ]))
 }
 
+/// A process that is stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(command: &mut Command, log: &Path) -> Result<Running> {
+    let file = std::fs::File::create(log).map_err(|e| Failure(e.to_string()))?;
+    let err = file.try_clone().map_err(|e| Failure(e.to_string()))?;
+    let child = command
+        .stdout(file)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| Failure(format!("cannot start {command:?}: {e}")))?;
+    Ok(Running(child))
+}
+
+fn wait_for(port: u16, ready: impl Fn(u16) -> bool, what: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ready(port) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(Failure(format!("{what} did not start within 30 s")))
+}
+
+fn port() -> Result<u16> {
+    free_port().map_err(|e| Failure(format!("no free port on loopback: {e}")))
+}
+
+fn platform(root: &Path) -> Result<()> {
+    let dir = root.join("target/bench-data/platform");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("nginx")).map_err(|e| Failure(e.to_string()))?;
+    let binary = build::release_binary(root);
+    let (emulator_port, portal_port, cold_port, nginx_port) = (port()?, port()?, port()?, port()?);
+    let emulator_url = format!("http://127.0.0.1:{emulator_port}");
+    let _emulator = spawn(
+        Command::new(&binary)
+            .args([
+                "emulator",
+                "--addr",
+                &format!("127.0.0.1:{emulator_port}"),
+                "--qa-segments",
+                "600",
+            ])
+            .arg("--data-dir")
+            .arg(dir.join("emulator")),
+        &dir.join("emulator.log"),
+    )?;
+    wait_for(
+        emulator_port,
+        |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
+        "the emulator",
+    )?;
+
+    let tokens = dir.join("tokens.txt");
+    std::fs::write(
+        &tokens,
+        format!("bench:{PORTAL_TOKEN_SHA256}:viewer,activator\n"),
+    )
+    .map_err(|e| Failure(e.to_string()))?;
+    let serve = |port: u16, name: &str| -> Result<Running> {
+        let running = spawn(
+            Command::new(&binary)
+                .args(["serve", "--auth", "token", "--port", &port.to_string()])
+                .arg("--tokens-file")
+                .arg(&tokens)
+                .arg("--dist-dir")
+                .arg(root.join("target/dist"))
+                .arg("--data-dir")
+                .arg(dir.join(name))
+                .env("RUST_LOG", "warn")
+                .env("AEP_CLIENT_ID", "demo-client-id")
+                .env("AEP_CLIENT_SECRET", "demo-client-secret")
+                .env("AEP_ORG_ID", ORG_ID)
+                .env("AEP_SCOPES", "openid,AdobeID")
+                .env("AEP_SANDBOX_NAME", "prod")
+                .env("AEP_PLATFORM_URL", &emulator_url)
+                .env("AEP_IMS_URL", &emulator_url),
+            &dir.join(format!("{name}.log")),
+        )?;
+        wait_for(port, healthy, "adhoc-portal serve")?;
+        Ok(running)
+    };
+    let _portal = serve(portal_port, "portal")?;
+    let _cold = serve(cold_port, "cold-portal")?;
+    let _nginx = nginx(&dir.join("nginx"), nginx_port, &emulator_url)?;
+    wait_for(
+        nginx_port,
+        |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
+        "nginx",
+    )?;
+    process::run(
+        Command::new("node")
+            .arg("bench/platform.mjs")
+            .current_dir(root.join("e2e"))
+            .env("EMULATOR_URL", &emulator_url)
+            .env("PORTAL_URL", format!("http://127.0.0.1:{portal_port}"))
+            .env("PORTAL_COLD_URL", format!("http://127.0.0.1:{cold_port}"))
+            .env("NGINX_URL", format!("http://127.0.0.1:{nginx_port}"))
+            .env("PORTAL_TOKEN", PORTAL_TOKEN)
+            .env("BENCH_JSON", root.join("target/bench/platform.json")),
+    )
+}
+
+/// nginx as the alternative: `proxy_pass` plus the four credential headers, with a token
+/// fetched once by hand (nginx cannot refresh it).
+fn nginx(dir: &Path, port: u16, emulator_url: &str) -> Result<Running> {
+    let answer = process::output(Command::new("curl").args([
+        "-s",
+        "-X",
+        "POST",
+        &format!("{emulator_url}/ims/token/v3"),
+        "-d",
+        "grant_type=client_credentials&client_id=demo-client-id&client_secret=demo-client-secret&scope=openid",
+    ]))
+    .ok_or_else(|| Failure("could not fetch a token for nginx".into()))?;
+    let token: serde_json::Value = serde_json::from_str(&answer)
+        .map_err(|e| Failure(format!("IMS answered {answer}: {e}")))?;
+    let token = token["access_token"]
+        .as_str()
+        .ok_or_else(|| Failure(format!("IMS answered {answer}")))?;
+    let temp = |name: &str| -> PathBuf { dir.join(name) };
+    let config = format!(
+        "worker_processes 2;\nerror_log {err} warn;\npid {pid};\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {a}; proxy_temp_path {b}; fastcgi_temp_path {c}; uwsgi_temp_path {d}; scgi_temp_path {e};\n  upstream platform {{ server {upstream}; keepalive 128; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://platform;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {token}\";\n      proxy_set_header x-api-key demo-client-id;\n      proxy_set_header x-gw-ims-org-id {ORG_ID};\n      proxy_set_header x-sandbox-name prod;\n    }}\n  }}\n}}\n",
+        err = temp("error.log").display(),
+        pid = temp("nginx.pid").display(),
+        a = temp("body").display(),
+        b = temp("proxy").display(),
+        c = temp("fastcgi").display(),
+        d = temp("uwsgi").display(),
+        e = temp("scgi").display(),
+        upstream = emulator_url.trim_start_matches("http://"),
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;
+    spawn(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(dir)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null()),
+        &dir.join("stdout.log"),
+    )
+}
+
 fn frontend(root: &Path) -> Result<()> {
-    let (port, emulator_port) = (free_port().map_err(io)?, free_port().map_err(io)?);
-    let data_dir = root.join("target/bench-data");
+    let (port, emulator_port) = (port()?, port()?);
+    let data_dir = root.join("target/bench-data/frontend");
     let _ = std::fs::remove_dir_all(&data_dir);
     let _portal = Portal::start_with(
         root,
@@ -42,17 +209,12 @@ fn frontend(root: &Path) -> Result<()> {
         &["--qa-segments", "4000"],
     )
     .map_err(Failure)?;
-    let e2e = root.join("e2e");
     process::run(
         Command::new("node")
             .arg("bench/frontend.mjs")
-            .current_dir(&e2e)
+            .current_dir(root.join("e2e"))
             .env("PORTAL_URL", format!("http://127.0.0.1:{port}"))
             .env("DIST_DIR", root.join("target/dist"))
             .env("BENCH_JSON", root.join("target/bench/frontend.json")),
     )
-}
-
-fn io(error: std::io::Error) -> Failure {
-    Failure(format!("no free port on loopback: {error}"))
 }

@@ -48,6 +48,10 @@ fn debian_packages(toolchain: WasmToolchain) -> Result<()> {
     if process::output(Command::new("npm").arg("--version")).is_none() {
         wanted.extend(["nodejs", "npm"]);
     }
+    install_missing(wanted)
+}
+
+fn install_missing(wanted: Vec<&str>) -> Result<()> {
     let missing: Vec<&str> = wanted
         .into_iter()
         .filter(|package| !debian_package_installed(package))
@@ -69,6 +73,11 @@ fn debian_packages(toolchain: WasmToolchain) -> Result<()> {
             .args(["install", "-y", "-q", "--no-install-recommends"])
             .args(&missing),
     )
+}
+
+/// Installs any of `packages` that is missing (for commands beyond the tests, like bench).
+pub fn debian_packages_for(packages: &[&str]) -> Result<()> {
+    install_missing(packages.to_vec())
 }
 
 fn debian_package_installed(package: &str) -> bool {

@@ -228,7 +228,7 @@ impl Drop for Portal {
     }
 }
 
-fn healthy(port: u16) -> bool {
+pub fn healthy(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
