@@ -31,7 +31,11 @@ pub struct LoggedRequest {
     /// `METHOD /matched/{pattern}`.
     pub route: String,
     pub sandbox: Option<String>,
+    /// The caller's `x-request-id`, to tie a call to the client's request.
+    pub request_id: Option<String>,
     pub body: Option<Value>,
+    /// The status answered; absent where the route does not record it (IMS).
+    pub status: Option<u16>,
 }
 
 #[derive(Debug, Default)]

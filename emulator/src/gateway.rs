@@ -59,20 +59,36 @@ async fn gateway(State(emulator): State<Emulator>, request: Request, next: Next)
             "Request body is too large",
         );
     };
-    emulator.requests().push(LoggedRequest {
+    let mut entry = LoggedRequest {
         at: emulator.now(),
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
         route: route.clone(),
         sandbox: header(&parts.headers, "x-sandbox-name").map(str::to_owned),
+        request_id: header(&parts.headers, "x-request-id").map(str::to_owned),
         body: serde_json::from_slice(&bytes).ok(),
-    });
+        status: None,
+    };
+    let response = admit(&emulator, parts, bytes, &route, next).await;
+    entry.status = Some(response.status().as_u16());
+    emulator.requests().push(entry);
+    response
+}
+
+/// Faults, then the credential and sandbox checks, then the route.
+async fn admit(
+    emulator: &Emulator,
+    parts: axum::http::request::Parts,
+    bytes: axum::body::Bytes,
+    route: &str,
+    next: Next,
+) -> Response {
     let (latency, fail, status) = {
         let mut faults = emulator.faults();
         (
             faults.latency_ms,
-            faults.should_fail(&route),
+            faults.should_fail(route),
             faults.error_status(),
         )
     };
@@ -87,7 +103,7 @@ async fn gateway(State(emulator): State<Emulator>, request: Request, next: Next)
             "Internal server error (injected by the emulator)",
         );
     }
-    if let Err((status, code, message)) = check_credentials(&emulator, &parts.headers) {
+    if let Err((status, code, message)) = check_credentials(emulator, &parts.headers) {
         return gateway_error(status, code, message);
     }
     let sandbox = header(&parts.headers, "x-sandbox-name")

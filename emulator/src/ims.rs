@@ -36,7 +36,9 @@ async fn token(
         query: String::new(),
         route: format!("POST {TOKEN_PATH}"),
         sandbox: None,
+        request_id: None,
         body: None,
+        status: None,
     });
     let (latency, outage, lifetime) = {
         let faults = emulator.faults();

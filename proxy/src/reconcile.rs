@@ -1,6 +1,7 @@
 //! Resolves activations whose outcome is unknown (a timeout, a 5xx, a crash mid-call) by looking
 //! for the runs they would have started; after a grace period without any, they failed.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,12 +41,20 @@ pub async fn reconcile_all(state: &AppState) -> Result<(), crate::error::ApiErro
             .filter(|r| now().0 - r.created_at.0 > STALE_PENDING_MS),
     );
     for record in records {
-        reconcile(state, &record).await?;
+        // Read again for each record: the previous one may have claimed runs.
+        let claimed = state.store.claimed_run_ids().await?;
+        reconcile(state, &record, &claimed).await?;
     }
     Ok(())
 }
 
-async fn reconcile(state: &AppState, record: &HistoryRecord) -> Result<(), crate::error::ApiError> {
+/// A run another record already answered for is not this record's: without that rule an
+/// activation that never reached the Platform would take the run of an earlier one.
+async fn reconcile(
+    state: &AppState,
+    record: &HistoryRecord,
+    claimed: &HashSet<String>,
+) -> Result<(), crate::error::ApiError> {
     let mut orders = Vec::new();
     for (dataflow_id, segments) in &record.activation_info {
         let runs: RunList = get_json(
@@ -55,8 +64,9 @@ async fn reconcile(state: &AppState, record: &HistoryRecord) -> Result<(), crate
         )
         .await?;
         for run in runs.items.iter().filter(|r| {
-            r.created_at
-                .is_some_and(|at| at.0 >= record.created_at.0 - CLOCK_SKEW_MS)
+            !claimed.contains(&r.id)
+                && r.created_at
+                    .is_some_and(|at| at.0 >= record.created_at.0 - CLOCK_SKEW_MS)
         }) {
             for found in segments_of(run)
                 .into_iter()

@@ -163,6 +163,22 @@ impl Store {
             .collect()
     }
 
+    /// The runs accepted activations already answered for.
+    pub async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, ApiError> {
+        let rows = sqlx::query("SELECT orders FROM activations WHERE outcome = 'accepted'")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut claimed = std::collections::HashSet::new();
+        for row in rows {
+            let orders: Vec<ActivationOrder> =
+                serde_json::from_str(&row.try_get::<String, _>("orders")?).map_err(|e| {
+                    ApiError::Store(format!("unreadable orders in the history: {e}"))
+                })?;
+            claimed.extend(orders.iter().filter_map(|o| o.run_id().map(str::to_owned)));
+        }
+        Ok(claimed)
+    }
+
     pub async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, ApiError> {
         let rows = sqlx::query("SELECT * FROM activations WHERE outcome = ? ORDER BY created_at")
             .bind(outcome_text(outcome))

@@ -197,6 +197,33 @@ fn nginx(dir: &Path, port: u16, emulator_url: &str) -> Result<Running> {
     )
 }
 
+/// `cargo xtask soak [--seconds N]`: bounded (at most 600 s) load with faults; non-zero if an
+/// answered activation is lost or one is doubled.
+pub fn soak(root: &Path, seconds: u32) -> Result<()> {
+    let tools = setup::run(root)?;
+    build::frontend(root, &tools)?;
+    build::proxy(root)?;
+    let (port, emulator_port) = (port()?, port()?);
+    let data_dir = root.join("target/bench-data/soak");
+    let _ = std::fs::remove_dir_all(&data_dir);
+    // A faster clock frees segments sooner (runs take 30 s on it) and makes the scheduled
+    // export run during the soak.
+    let _portal = Portal::start_with(root, port, emulator_port, &data_dir, &["--speed", "20"])
+        .map_err(Failure)?;
+    process::run(
+        Command::new("node")
+            .arg("bench/soak.mjs")
+            .current_dir(root.join("e2e"))
+            .env("PORTAL_URL", format!("http://127.0.0.1:{port}"))
+            .env(
+                "PORTAL_EMULATOR_URL",
+                format!("http://127.0.0.1:{emulator_port}"),
+            )
+            .env("SOAK_SECONDS", seconds.to_string())
+            .env("BENCH_JSON", root.join("target/bench/soak.json")),
+    )
+}
+
 fn frontend(root: &Path) -> Result<()> {
     let (port, emulator_port) = (port()?, port()?);
     let data_dir = root.join("target/bench-data/frontend");

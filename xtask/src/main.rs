@@ -19,7 +19,9 @@ commands:
   build             setup, then build the frontend (trunk, release) and the proxy (release)
   demo [--port N]   build, then serve the demo portal at http://127.0.0.1:8080 (or port N)
   test              setup, then fmt, clippy, tests, wasm build of shared and the browser tests
-  bench             frontend sizes and timings, guardrail engine, export writer (target/bench/)";
+  bench             the portal against nginx, frontend, guardrail engine, export writer (target/bench/)
+  soak [--seconds N]  N seconds (default 60, at most 600) of load with injected faults; fails if
+                    an answered activation is lost or one is doubled";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +40,15 @@ fn main() -> ExitCode {
         },
         ["test"] => return test::run(&workspace_root()),
         ["bench"] => bench::run(&workspace_root()).map_err(|e| e.to_string()),
+        ["soak"] => bench::soak(&workspace_root(), 60).map_err(|e| e.to_string()),
+        ["soak", "--seconds", seconds] => match seconds.parse::<u32>() {
+            Ok(seconds @ 1..=600) => {
+                bench::soak(&workspace_root(), seconds).map_err(|e| e.to_string())
+            }
+            _ => Err(format!(
+                "--seconds wants a number from 1 to 600, not {seconds:?}"
+            )),
+        },
         _ => Err(USAGE.to_owned()),
     };
     match outcome {

@@ -292,3 +292,55 @@ async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
     assert!(!logs.is_empty());
     assert_no_secret(&logs, "the log");
 }
+
+#[tokio::test]
+async fn the_reconciler_does_not_take_the_run_of_another_activation() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    assert_eq!(
+        portal
+            .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // The first run ends; the segment is free again.
+    portal
+        .client
+        .post(format!("{}/emulator/clock/advance", portal.emulator_url))
+        .json(&json!({"seconds": 60}))
+        .send()
+        .await
+        .unwrap();
+    portal.set_faults(json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0}, "errorStatus": 503})).await;
+    let lost = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(lost.status(), StatusCode::GATEWAY_TIMEOUT);
+    let id = lost
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().rsplit('/').next().unwrap().to_owned());
+    portal.set_faults(json!({})).await;
+    let history: HistoryPage = portal
+        .get("/api/history?outcome=unknown", ACTIVATOR)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.items.len(), 1, "{id:?}");
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let record = portal.state_store_record(&history.items[0].id).await;
+    assert_eq!(
+        record.outcome,
+        Outcome::Unknown,
+        "it took {:?}",
+        record.orders
+    );
+}
