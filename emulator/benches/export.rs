@@ -11,6 +11,7 @@ const ROUNDS: usize = 5;
 
 fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
+    let mut figures = serde_json::Map::new();
     for (label, file_type, compression) in [
         ("CSV", FileType::Csv, Compression::None),
         ("CSV+GZIP", FileType::Csv, Compression::Gzip),
@@ -40,6 +41,10 @@ fn main() {
             }
         }
         rates.sort_by(f64::total_cmp);
+        figures.insert(
+            label.to_owned(),
+            serde_json::json!({"rows": ROWS, "median_rows_per_second": rates[ROUNDS / 2], "min": rates[0], "max": rates[ROUNDS - 1], "bytes": bytes}),
+        );
         println!(
             "export {label:<9} {ROWS} rows: median {:>9.0} rows/s (min {:>9.0}, max {:>9.0}), {:.1} MB written",
             rates[ROUNDS / 2],
@@ -48,4 +53,12 @@ fn main() {
             bytes as f64 / 1e6
         );
     }
+    // Beside the other benchmark figures: <workspace>/target/bench/export.json.
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&out).expect("target/bench can be created");
+    std::fs::write(
+        out.join("export.json"),
+        serde_json::to_string_pretty(&figures).expect("figures serialise"),
+    )
+    .expect("target/bench/export.json can be written");
 }
