@@ -1,4 +1,4 @@
-//! `GET /api/history` and `GET /api/history/{id}`: the audit history, and each order's latest
+//! `GET /api/history/{id}`: the audit record with each order's latest
 //! run from the Platform, cached briefly so that many viewers cost one upstream call per run per
 //! interval.
 
@@ -7,16 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use shared::aep::run::{RUNS_PATH, Run, RunList};
-use shared::portal::{HistoryDetail, HistoryPage, OrderRun};
+use shared::portal::{HistoryDetail, OrderRun};
 
 use crate::error::ApiError;
 use crate::facts::get_json;
-use crate::store::{HistoryFilter, Store};
+use crate::store::Store;
 use crate::upstream::Platform;
-
-pub async fn list(store: &Store, filter: &HistoryFilter) -> Result<HistoryPage, ApiError> {
-    store.list(filter).await
-}
 
 pub async fn detail(
     store: &Store,

@@ -89,10 +89,6 @@ impl AppState {
         })
     }
 
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -247,7 +243,7 @@ async fn history_list(
     filter: Result<Query<HistoryFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(filter) = filter.map_err(|e| ApiError::bad_request("INVALID_FILTER", format!("{e}. Filters: destination, segment, user, outcome, from, to (epoch ms), cursor, limit.")))?;
-    Ok(Json(history::list(&state.store, &filter).await?).into_response())
+    Ok(Json(state.store.list(&filter).await?).into_response())
 }
 
 async fn history_detail(

@@ -57,14 +57,6 @@ impl Metrics {
         latency.sum_seconds += seconds;
     }
 
-    pub fn value(&self, name: &'static str, labels: &str) -> u64 {
-        let counters = self.counters.lock().expect("metrics lock");
-        counters
-            .get(&(name, labels.to_owned()))
-            .copied()
-            .unwrap_or(0)
-    }
-
     pub fn render(&self) -> String {
         let mut out = String::new();
         let counters = self.counters.lock().expect("metrics lock");
