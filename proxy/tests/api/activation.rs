@@ -307,13 +307,7 @@ async fn the_reconciler_does_not_take_the_run_of_another_activation() {
         StatusCode::OK
     );
     // The first run ends; the segment is free again.
-    portal
-        .client
-        .post(format!("{}/emulator/clock/advance", portal.emulator_url))
-        .json(&json!({"seconds": 60}))
-        .send()
-        .await
-        .unwrap();
+    portal.advance(60).await;
     portal.set_faults(json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0}, "errorStatus": 503})).await;
     let lost = portal
         .activate(json!({&flow: [&vip]}), ACTIVATOR, None)

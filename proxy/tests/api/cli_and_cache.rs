@@ -90,13 +90,7 @@ async fn cli(portal: &TestPortal, destination: &str, segment: &str) -> (i32, Str
         .unwrap();
     // The emulator's clock stands still: move it past the run's end while the CLI waits.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    portal
-        .client
-        .post(format!("{}/emulator/clock/advance", portal.emulator_url))
-        .json(&json!({"seconds": 120}))
-        .send()
-        .await
-        .unwrap();
+    portal.advance(120).await;
     let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .unwrap()
