@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::paging::PageLinks;
+use super::paging::FlowServiceList;
 use crate::time::{Date, EpochMillis, EpochSecondsText};
 
 pub const FLOWS_PATH: &str = "/data/foundation/flowservice/flows";
@@ -20,15 +20,7 @@ pub fn destination_flows_page(continuation: Option<&str>) -> String {
 }
 
 /// `GET /flows` and `GET /flows/{id}` (which also answers with a one-item list).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FlowList {
-    #[serde(default)]
-    pub items: Vec<Flow>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<PageLinks>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-}
+pub type FlowList = FlowServiceList<Flow>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

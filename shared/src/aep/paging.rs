@@ -15,6 +15,17 @@ pub struct PageLinks {
     pub next: Option<Link>,
 }
 
+/// Flow Service's list envelope, for flows and runs alike.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FlowServiceList<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<PageLinks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
 impl PageLinks {
     /// The token to send as `continuationToken` for the next page, if there is one.
     pub fn continuation_token(&self) -> Option<&str> {

@@ -2,21 +2,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::paging::PageLinks;
+use super::paging::FlowServiceList;
 use crate::time::EpochMillis;
 
 pub const RUNS_PATH: &str = "/data/foundation/flowservice/runs";
 
 /// `GET /runs` and `GET /runs/{id}` (a one-item list).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunList {
-    #[serde(default)]
-    pub items: Vec<Run>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<PageLinks>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<u64>,
-}
+pub type RunList = FlowServiceList<Run>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
