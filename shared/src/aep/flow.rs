@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::paging::FlowServiceList;
+use super::run::DurationSummary;
 use crate::time::{Date, EpochMillis, EpochSecondsText};
 
 pub const FLOWS_PATH: &str = "/data/foundation/flowservice/flows";
@@ -232,19 +233,9 @@ pub struct LastRunDetails {
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    #[serde(
-        rename = "startedAtUTC",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub started_at_utc: Option<EpochMillis>,
-    #[serde(
-        rename = "completedAtUTC",
-        alias = "stoppedAtUTC",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub completed_at_utc: Option<EpochMillis>,
+    /// `startedAtUTC` and `completedAtUTC` (or `stoppedAtUTC`), read as a run's are.
+    #[serde(flatten)]
+    pub duration: DurationSummary,
 }
 
 #[cfg(test)]
