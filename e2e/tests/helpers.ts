@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -62,4 +62,22 @@ export async function tabTo(page: Page, name: RegExp, limit = 200) {
 export function exportedFiles(folder: string): string[] {
   const dir = path.join(dataDir, "exports", folder);
   return fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
+}
+
+const ADHOCRUN = "/api/platform/data/core/activation/disflowprovider/adhocrun";
+
+/** Sends a plan through the portal's API, as the CLI does, and returns the HTTP status. */
+export async function activateThroughApi(request: APIRequestContext, activationInfo: Record<string, string[]>) {
+  const response = await request.post(ADHOCRUN, { data: { activationInfo } });
+  return response.status();
+}
+
+/** The id of the dataflow named `name` and the ids of its mapped segments, from the Platform. */
+export async function dataflow(request: APIRequestContext, name: string) {
+  const response = await request.get("/api/platform/data/foundation/flowservice/flows?property=inheritedAttributes.properties.isDestinationFlow==true&limit=100");
+  expect(response.ok()).toBeTruthy();
+  const flow = (await response.json()).items.find((f: { name: string }) => f.name === name);
+  expect(flow, `a dataflow named ${name}`).toBeDefined();
+  const segments: string[] = flow.transformations[0].params.segmentSelectors.selectors.map((s: { value: { id: string } }) => s.value.id);
+  return { id: flow.id as string, segments };
 }

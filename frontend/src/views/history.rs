@@ -60,25 +60,41 @@ impl Filters {
 #[component]
 pub fn HistoryView() -> impl IntoView {
     let filters = RwSignal::new(Filters::default());
+    // The answer carries the query it answers: a resource keeps its last value while a new one
+    // loads, and rows of the previous filter must not pass for the new filter's result.
     let page = LocalResource::new(move || {
         let query = filters.get().query(None);
-        async move { api::history(&query).await }
+        async move {
+            let answer = api::history(&query).await;
+            (query, answer)
+        }
     });
+    let stale = move || {
+        let current = filters.with(|f| f.query(None));
+        page.with(|answer| answer.as_ref().is_some_and(|(query, _)| *query != current))
+    };
     let older = RwSignal::new(Vec::<HistoryRecord>::new());
     let next_cursor = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok(HistoryPage {
-            next_cursor: cursor,
-            ..
-        })) = page.get()
+        if let Some((
+            _,
+            Ok(HistoryPage {
+                next_cursor: cursor,
+                ..
+            }),
+        )) = page.get()
         {
             older.set(Vec::new());
             next_cursor.set(cursor);
         }
     });
     let busy = move || {
-        page.get().and_then(Result::ok).is_some_and(|p| {
-            p.items
+        page.with(|answer| {
+            let Some((_, Ok(first))) = answer else {
+                return false;
+            };
+            first
+                .items
                 .iter()
                 .any(|r| matches!(r.outcome, Outcome::Pending | Outcome::Unknown))
         })
@@ -134,18 +150,21 @@ pub fn HistoryView() -> impl IntoView {
                 </select>
                 {field("from", "history.filter.from", |f| f.from.clone(), |f, v| f.from = v)}
             </form>
+            {move || stale().then(|| view! { <p role="status">{t("common.loading")}</p> })}
+            <div class="results" aria-busy=move || stale().to_string()>
             {move || match page.get() {
                 None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
-                Some(Err(problem)) => view! {
+                Some((_, Err(problem))) => view! {
                     <ProblemMessage problem=problem />
                     <button on:click=move |_| page.refetch()>{t("common.retry")}</button>
                 }.into_any(),
-                Some(Ok(first)) if first.items.is_empty() => view! { <p>{t("history.empty")}</p> }.into_any(),
-                Some(Ok(first)) => {
+                Some((_, Ok(first))) if first.items.is_empty() => view! { <p>{t("history.empty")}</p> }.into_any(),
+                Some((_, Ok(first))) => {
                     let records = Signal::derive(move || first.items.iter().cloned().chain(older.get()).collect::<Vec<_>>());
                     view! { <HistoryTable records=records /> }.into_any()
                 }
             }}
+            </div>
             {move || next_cursor.get().map(|_| view! { <button on:click=load_older>{t("history.more")}</button> })}
         </section>
     }
