@@ -12,7 +12,8 @@ const out = process.env.BENCH_JSON;
 const ROUNDS = 5;
 const KEYS = "QA audience 0123".split("");
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
+const median = (values) => percentile(values, 0.5);
 
 function sizes() {
   const result = {};
@@ -39,6 +40,7 @@ const browser = await chromium.launch({
 const firstRender = [];
 const openList = [];
 const keystroke = [];
+const keystrokeWork = [];
 for (let round = 0; round < ROUNDS; round++) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
@@ -60,20 +62,30 @@ for (let round = 0; round < ROUNDS; round++) {
     return performance.now() - start;
   }));
 
-  keystroke.push(...await page.evaluate(async (keys) => {
+  const typed = await page.evaluate(async (keys) => {
     const input = document.getElementById("segment-search");
     input.focus();
-    const times = [];
+    const work = [];
+    const painted = [];
     for (const key of keys) {
       const start = performance.now();
       input.value += key;
       input.dispatchEvent(new Event("input", { bubbles: true }));
+      // Leptos updates the DOM in microtasks; a zero timeout runs after all of them. Reading a
+      // box then makes the browser do the style and layout work of the new list.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      document.querySelector(".segment-list").getBoundingClientRect();
+      work.push(performance.now() - start);
       // The frame after the update: the filtered list is painted.
       await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-      times.push(performance.now() - start);
+      painted.push(performance.now() - start);
+      // Start the next keystroke on a fresh frame, as a typist would.
+      await new Promise((resolve) => requestAnimationFrame(resolve));
     }
-    return times;
-  }, KEYS));
+    return { work, painted };
+  }, KEYS);
+  keystrokeWork.push(...typed.work);
+  keystroke.push(...typed.painted);
   await context.close();
 }
 await browser.close();
@@ -84,6 +96,7 @@ const figures = {
   open_4000_segment_list_ms: median(openList),
   rows_drawn_at_once: 200,
   keystroke_to_filtered_list_ms: { median: median(keystroke), max: Math.max(...keystroke), samples: keystroke.length },
+  keystroke_work_ms: { median: median(keystrokeWork), p90: percentile(keystrokeWork, 0.9), max: Math.max(...keystrokeWork), samples: keystrokeWork.length },
 };
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify(figures, null, 2));
@@ -94,4 +107,5 @@ for (const kind of ["wasm", "js", "css", "total"]) {
 }
 console.log(`frontend first render of Activate (data shown): ${figures.first_render_ms.toFixed(0)} ms (median of ${ROUNDS})`);
 console.log(`frontend open a destination with 4,000 segments: ${figures.open_4000_segment_list_ms.toFixed(0)} ms to the list painted, first 200 rows drawn (median of ${ROUNDS})`);
+console.log(`frontend keystroke work (input to list updated and laid out): median ${figures.keystroke_work_ms.median.toFixed(1)} ms, p90 ${figures.keystroke_work_ms.p90.toFixed(1)} ms, max ${figures.keystroke_work_ms.max.toFixed(1)} ms (budget: one 16.7 ms frame)`);
 console.log(`frontend keystroke to filtered list painted: median ${figures.keystroke_to_filtered_list_ms.median.toFixed(1)} ms, max ${figures.keystroke_to_filtered_list_ms.max.toFixed(1)} ms (${keystroke.length} keystrokes)`);

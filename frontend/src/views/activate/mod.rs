@@ -66,14 +66,14 @@ pub fn ActivateView() -> impl IntoView {
     };
     provide_context(state);
     let load_error = move || {
-        [
-            flows.get().and_then(Result::err),
-            audiences.get().and_then(Result::err),
-            export_jobs.get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
+        // `with`, not `get`: the answers hold thousands of flows and audiences.
+        fn problem<T>(answer: &Option<Result<T, api::Problem>>) -> Option<api::Problem> {
+            answer.as_ref()?.as_ref().err().cloned()
+        }
+        flows
+            .with(problem)
+            .or_else(|| audiences.with(problem))
+            .or_else(|| export_jobs.with(problem))
     };
     view! {
         <section aria-labelledby="activate-heading" class="activate">

@@ -98,7 +98,6 @@ pub fn SegmentPicker() -> impl IntoView {
     });
     let shown = RwSignal::new(SHOWN_AT_ONCE);
     Effect::new(move |_| {
-        search.track();
         state.selected.track();
         shown.set(SHOWN_AT_ONCE);
     });
@@ -120,13 +119,30 @@ pub fn SegmentPicker() -> impl IntoView {
             },
         }
     };
+    // Positions in `rows`, not rows: a keystroke over 4,000 segments must not copy them.
     let matching = Memo::new(move |_| {
         let needle = search.get().trim().to_lowercase();
-        rows.get()
-            .into_iter()
-            .filter(|r| needle.is_empty() || r.haystack.contains(&needle))
-            .collect::<Vec<_>>()
+        rows.with(|rows| {
+            rows.iter()
+                .enumerate()
+                .filter(|(_, r)| needle.is_empty() || r.haystack.contains(&needle))
+                .map(|(position, _)| position)
+                .collect::<Vec<_>>()
+        })
     });
+    let drawn = move || {
+        let limit = shown.get();
+        matching.with(|matching| {
+            rows.with(|rows| {
+                matching
+                    .iter()
+                    .take(limit)
+                    .map(|&position| rows[position].clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let matching_count = move || matching.with(Vec::len);
     let chosen = move |id: &str| {
         let dataflow = state.selected.get();
         state.plan.with(|plan| {
@@ -154,7 +170,9 @@ pub fn SegmentPicker() -> impl IntoView {
         let Some(dataflow) = state.selected.get_untracked() else {
             return;
         };
-        let ids: Vec<String> = matching.get_untracked().into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = matching.with_untracked(|matching| {
+            rows.with_untracked(|rows| matching.iter().map(|&p| rows[p].id.clone()).collect())
+        });
         state.plan.update(|plan| {
             let segments = plan.entry(dataflow).or_default();
             for id in ids {
@@ -187,18 +205,24 @@ pub fn SegmentPicker() -> impl IntoView {
                             type="search"
                             autocomplete="off"
                             prop:value=move || search.get()
-                            on:input=move |ev| search.set(event_target_value(&ev))
+                            on:input=move |ev| {
+                                // Set together with the search, so one keystroke draws the list once.
+                                if shown.get_untracked() != SHOWN_AT_ONCE {
+                                    shown.set(SHOWN_AT_ONCE);
+                                }
+                                search.set(event_target_value(&ev));
+                            }
                         />
                         <button on:click=select_all>{move || t("segments.select_all")}</button>
                         <button on:click=clear>{move || t("segments.clear")}</button>
                         <p class="segment-count" aria-live="polite">
-                            {move || format!("{} / {} {}", matching.get().len(), rows.get().len(), t("segments.shown"))}
+                            {move || format!("{} / {} {}", matching_count(), rows.with(Vec::len), t("segments.shown"))}
                         </p>
                     </div>
-                    {move || matching.get().is_empty().then(|| view! { <p>{t("segments.none_match")}</p> })}
+                    {move || (matching_count() == 0).then(|| view! { <p>{t("segments.none_match")}</p> })}
                     <ul class="segment-list">
                         <For
-                            each=move || matching.get().into_iter().take(shown.get())
+                            each=drawn
                             key=|row| row.id.clone()
                             children=move |row| {
                                 let checkbox_id = format!("segment-{}", row.id);
@@ -243,9 +267,9 @@ pub fn SegmentPicker() -> impl IntoView {
                             }
                         />
                     </ul>
-                    {move || (matching.get().len() > shown.get()).then(|| view! {
+                    {move || (matching_count() > shown.get()).then(|| view! {
                         <button on:click=move |_| shown.update(|n| *n += SHOWN_AT_ONCE)>
-                            {format!("{} ({} / {})", t("segments.show_more"), shown.get(), matching.get().len())}
+                            {format!("{} ({} / {})", t("segments.show_more"), shown.get(), matching_count())}
                         </button>
                     })}
                 }.into_any(),
