@@ -14,9 +14,19 @@ test("the app renders and both views are reachable by name", async ({ page }) =>
 
   await nav.getByRole("link", { name: "Activate" }).click();
   await expect(page.getByRole("heading", { name: "Activate", level: 1 })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Activate" })).toHaveAttribute("aria-current", "page");
+  await expect(nav.getByRole("link", { name: "History" })).not.toHaveAttribute("aria-current", "page");
+
+  // The browser's own back and forward buttons move between the views.
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
+  await page.goForward();
+  await expect(page.getByRole("heading", { name: "Activate", level: 1 })).toBeVisible();
 });
 
 test("a deep link opens its view directly", async ({ page }) => {
   await page.goto("/history");
   await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
+  await page.goto("/no-such-page");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(/not found/i);
 });

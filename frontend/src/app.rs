@@ -1,12 +1,9 @@
 use leptos::prelude::*;
-use leptos_router::{
-    components::{A, Redirect, Route, Router, Routes},
-    path,
-};
 use shared::portal::{Mode, Role, Session};
 
 use crate::api;
 use crate::i18n::{Lang, t, use_lang};
+use crate::router::{Link, Location, Page};
 use crate::views::{
     activate::ActivateView, history::HistoryView, history_detail::HistoryDetailView,
     not_found::NotFoundView,
@@ -27,14 +24,14 @@ pub fn App() -> impl IntoView {
     });
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
+    let page = Location::provide().page();
     view! {
-        <Router>
             <DemoBanner />
             <header class="top-bar">
                 <p class="product">{move || t("app.title")}</p>
                 <nav aria-label=move || t("nav.label")>
-                    <A href="/activate">{move || t("nav.activate")}</A>
-                    <A href="/history">{move || t("nav.history")}</A>
+                    <Link href="/activate">{move || t("nav.activate")}</Link>
+                    <Link href="/history">{move || t("nav.history")}</Link>
                 </nav>
                 <div class="top-bar-end">
                     <CurrentUser />
@@ -42,14 +39,13 @@ pub fn App() -> impl IntoView {
                 </div>
             </header>
             <main id="main">
-                <Routes fallback=NotFoundView>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/activate" /> } />
-                    <Route path=path!("/activate") view=ActivateView />
-                    <Route path=path!("/history") view=HistoryView />
-                    <Route path=path!("/history/:id") view=HistoryDetailView />
-                </Routes>
+                {move || match page.get() {
+                    Page::Activate => view! { <ActivateView /> }.into_any(),
+                    Page::History => view! { <HistoryView /> }.into_any(),
+                    Page::HistoryDetail(id) => view! { <HistoryDetailView id=id /> }.into_any(),
+                    Page::NotFound => view! { <NotFoundView /> }.into_any(),
+                }}
             </main>
-        </Router>
     }
 }
 

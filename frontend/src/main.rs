@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod format;
 mod i18n;
+mod router;
 mod views;
 
 fn main() {

@@ -1,8 +1,8 @@
 //! The portal's activations, newest first, with filters; refreshed while one is being sent or
 //! checked.
 
+use crate::router::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::portal::{HistoryPage, HistoryRecord, Outcome};
 
 use crate::api;
@@ -200,7 +200,7 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
                                 <td class="ids">{destinations}</td>
                                 <td>{segments}</td>
                                 <td><span class=format!("outcome outcome-{}", key.trim_start_matches("outcome."))>{move || t(key)}</span></td>
-                                <td><A href=format!("/history/{}", r.id)>{move || t("history.details")}</A></td>
+                                <td><Link href=format!("/history/{}", r.id)>{move || t("history.details")}</Link></td>
                             </tr>
                         }
                     }

@@ -1,9 +1,8 @@
 //! One activation: who, when, the plan, the outcome, and each order's run, refreshed while a
 //! run is in progress.
 
+use crate::router::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use shared::portal::HistoryDetail;
 
 use crate::api;
@@ -16,11 +15,9 @@ use crate::views::run_table::{OrderState, RunTable};
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[component]
-pub fn HistoryDetailView() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+pub fn HistoryDetailView(id: String) -> impl IntoView {
     let detail = LocalResource::new(move || {
-        let id = id();
+        let id = id.clone();
         async move { api::history_detail(&id).await }
     });
     let running = move || {
@@ -46,7 +43,7 @@ pub fn HistoryDetailView() -> impl IntoView {
     view! {
         <section aria-labelledby="detail-heading">
             <h1 id="detail-heading">{move || t("detail.title")}</h1>
-            <A href="/history">{move || t("detail.back")}</A>
+            <Link href="/history">{move || t("detail.back")}</Link>
             {move || match detail.get() {
                 None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
                 Some(Err(problem)) => view! { <ProblemMessage problem=problem /> }.into_any(),

@@ -1,7 +1,7 @@
 //! After an activation: each order and its run, refreshed until every run has ended.
 
+use crate::router::Link;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::aep::adhoc::ActivationOrder;
 
 use super::ActivateState;
@@ -101,7 +101,7 @@ pub fn OrdersPanel() -> impl IntoView {
             <section class="panel orders" aria-labelledby="orders-heading">
                 <h2 id="orders-heading">{move || crate::i18n::t("orders.title")}</h2>
                 <RunTable orders=named caption="orders.title" />
-                {s.history_link.map(|href| view! { <A href=href>{move || crate::i18n::t("orders.see_history")}</A> })}
+                {s.history_link.map(|href| view! { <Link href=href>{move || crate::i18n::t("orders.see_history")}</Link> })}
             </section>
         })
     }
