@@ -1,11 +1,13 @@
-//! Fresh platform facts for the guardrails: the destination dataflows (all pages), the runs of
-//! the plan's dataflows that have not finished, and the latest export jobs.
+//! Fresh platform facts for the guardrails: the destination dataflows (all pages), the unfinished
+//! runs of the plan's dataflows and of the plan's segments on any dataflow, and the latest
+//! export jobs.
 
+use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{self, ExportJob, ExportJobList};
 use shared::aep::flow::{Flow, FlowList, destination_flows_page};
-use shared::aep::run::{RUNS_PATH, Run, RunList};
+use shared::aep::run::{Run, RunList, dataflow_runs_path, segment_runs_paths};
 use shared::guardrails::RunInProgress;
 
 use crate::error::ApiError;
@@ -89,27 +91,30 @@ async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<
     Ok(flows)
 }
 
+/// A segment running on a dataflow outside the plan blocks it too (one ad-hoc run per audience),
+/// so the plan's segments are looked up on every dataflow as well as the plan's dataflows.
 async fn runs_in_progress(
     platform: &Platform,
     plan: &ActivationInfo,
     request_id: &str,
 ) -> Result<Vec<RunInProgress>, ApiError> {
-    let mut found = Vec::new();
-    for dataflow_id in plan.keys().filter(|id| is_plain(id)) {
-        let page: RunList = get_json(
-            platform,
-            &format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100"),
-            request_id,
-        )
-        .await?;
-        found.extend(
-            page.items
-                .iter()
-                .filter(|r| !r.status().is_finished())
-                .flat_map(segments_of),
-        );
-    }
-    Ok(found)
+    let by_dataflow = plan
+        .keys()
+        .filter(|id| is_plain(id))
+        .map(|id| dataflow_runs_path(id));
+    let by_segment = segment_runs_paths(plan.values().flatten().map(String::as_str));
+    let pages = try_join_all(
+        by_dataflow
+            .chain(by_segment)
+            .map(|path| async move { get_json::<RunList>(platform, &path, request_id).await }),
+    )
+    .await?;
+    Ok(pages
+        .iter()
+        .flat_map(|page| &page.items)
+        .filter(|r| !r.status().is_finished())
+        .flat_map(segments_of)
+        .collect())
 }
 
 /// The audiences a run exports, from its `segment:<id>` entity summaries.

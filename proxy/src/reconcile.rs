@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::aep::adhoc::ActivationOrder;
-use shared::aep::run::{RUNS_PATH, RunList};
+use shared::aep::run::{RUNS_PATH, RunList, dataflow_runs_path};
 use shared::portal::{ErrorBody, HistoryRecord, Outcome};
 
 use crate::facts::{get_json, segments_of};
@@ -59,7 +59,7 @@ async fn reconcile(
     for (dataflow_id, segments) in &record.activation_info {
         let runs: RunList = get_json(
             &state.platform,
-            &format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100"),
+            &dataflow_runs_path(dataflow_id),
             "reconciler",
         )
         .await?;

@@ -98,6 +98,27 @@ async fn every_guardrail_rejection_happens_without_a_call_to_the_platform() {
 }
 
 #[tokio::test]
+async fn a_segment_running_on_another_dataflow_is_refused_by_the_portal() {
+    let portal = TestPortal::start().await;
+    // The demo keeps "Loyalty gold members" busy on CRM sync; Flash sale drop maps it too.
+    let (crm, busy) = portal.pick("CRM sync (SFTP)", "Loyalty gold members").await;
+    let (flash, same_segment) = portal
+        .pick("Flash sale drop (S3)", "Loyalty gold members")
+        .await;
+    assert_eq!(busy, same_segment);
+    let response = portal
+        .activate(json!({&flash: [&busy]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    let violation = &body["violations"][0];
+    assert_eq!(violation["code"], "RUN_IN_PROGRESS", "{body}");
+    assert_eq!(violation["dataflowId"], flash.as_str(), "{body}");
+    assert_eq!(portal.activations_received().await, 0);
+    assert_ne!(crm, flash);
+}
+
+#[tokio::test]
 async fn a_scheduled_export_in_progress_blocks_without_reaching_the_platform() {
     let portal = TestPortal::start().await;
     let (flow, vip) = portal

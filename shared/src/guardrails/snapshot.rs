@@ -91,7 +91,11 @@ impl Snapshot {
     ) -> Self {
         let mut runs: HashMap<String, Vec<RunInProgress>> = HashMap::new();
         for run in runs_in_progress {
-            runs.entry(run.segment_id.clone()).or_default().push(run);
+            // Several queries may find the same run; it blocks once.
+            let known = runs.entry(run.segment_id.clone()).or_default();
+            if !known.iter().any(|k| k.run_id == run.run_id) {
+                known.push(run);
+            }
         }
         Self {
             dataflows: flows

@@ -343,3 +343,19 @@ proptest! {
         prop_assert_eq!(one, other);
     }
 }
+
+#[test]
+fn a_run_found_by_two_queries_blocks_once() {
+    let run = |id: &str| RunInProgress {
+        segment_id: "busy".into(),
+        dataflow_id: "s3".into(),
+        run_id: id.into(),
+    };
+    let snapshot = Snapshot::new(&sandbox(), [run("run-1"), run("run-1"), run("run-2")], &[]);
+    let found: Vec<&str> = snapshot
+        .runs_in_progress("busy")
+        .iter()
+        .map(|r| r.run_id.as_str())
+        .collect();
+    assert_eq!(found, ["run-1", "run-2"]);
+}
