@@ -23,6 +23,16 @@ test("a segment with a run in progress is marked and blocked", async ({ page }) 
   await expectBlocked(page, /already has a run in progress/);
 });
 
+test("a segment running on another destination is caught when Activate is pressed", async ({ page }) => {
+  // "Loyalty gold members" is busy on CRM sync; the Flash sale picker only knows its own runs.
+  await openDestination(page, "Flash sale drop (S3)");
+  await segment(page, "Loyalty gold members").check();
+  await expect(page.getByText("This plan passes every guardrail.")).toBeVisible();
+  await page.getByRole("button", { name: "Activate", exact: true }).click();
+  await expectBlocked(page, /already has a run in progress/);
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+});
+
 test("a segment out of its schedule is marked and blocked", async ({ page }) => {
   await openDestination(page, "Flash sale drop (S3)");
   await expect(page.locator("li.segment", { hasText: "Price-drop watchers" })).toContainText("Out of schedule");

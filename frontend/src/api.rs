@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use shared::aep::adhoc::{ActivationInfo, AdhocRunResponse};
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::{Flow, FlowList, destination_flows_page};
-use shared::aep::run::{Run, RunList};
+use shared::aep::run::{Run, RunList, dataflow_runs_path, segment_runs_paths};
 use shared::aep::segment::{Audience, AudienceList};
 use shared::portal::{ErrorBody, HistoryDetail, HistoryPage, Session};
 
@@ -101,11 +101,22 @@ pub async fn export_jobs() -> Result<Vec<ExportJob>, Problem> {
 }
 
 pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
-    Ok(get::<RunList>(&format!(
-        "{PLATFORM}/data/foundation/flowservice/runs?property=flowId=={dataflow_id}&limit=100"
-    ))
-    .await?
-    .items)
+    Ok(
+        get::<RunList>(&format!("{PLATFORM}{}", dataflow_runs_path(dataflow_id)))
+            .await?
+            .items,
+    )
+}
+
+/// The newest runs of these segments on any dataflow.
+pub async fn runs_of_segments(segment_ids: &[&str]) -> Result<Vec<Run>, Problem> {
+    let pages = futures::future::try_join_all(
+        segment_runs_paths(segment_ids.iter().copied())
+            .into_iter()
+            .map(|path| async move { get::<RunList>(&format!("{PLATFORM}{path}")).await }),
+    )
+    .await?;
+    Ok(pages.into_iter().flat_map(|page| page.items).collect())
 }
 
 pub async fn run(run_id: &str) -> Result<Option<Run>, Problem> {

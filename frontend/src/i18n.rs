@@ -173,6 +173,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "조회 권한만 있어 활성화할 수 없습니다. 관리자에게 활성화 권한을 요청하세요.",
     ),
     (
+        "activate.checking",
+        "Checking whether these segments are running on another destination…",
+        "이 세그먼트가 다른 대상에서 실행 중인지 확인하는 중…",
+    ),
+    (
         "activate.fix_first",
         "Fix the problems listed in the plan first.",
         "먼저 계획에 표시된 문제를 해결하세요.",

@@ -22,12 +22,17 @@ use orders::OrdersPanel;
 use plan::PlanPanel;
 use segments::SegmentPicker;
 
+/// The key of [`ActivateState::runs`] for the runs of the plan's segments.
+pub const PLAN_SEGMENTS: &str = "plan segments";
+
 /// What the whole view shares.
 #[derive(Clone, Copy)]
 pub struct ActivateState {
     pub facts: Memo<Option<Facts>>,
     /// Sizes and evaluation times; they arrive after the pickers can already be used.
     pub audiences: Memo<Option<Audiences>>,
+    /// Runs by what was asked for: a dataflow's id, or [`PLAN_SEGMENTS`] for the runs of the
+    /// plan's segments on any dataflow. A reload replaces its own entry.
     pub runs: RwSignal<BTreeMap<String, Vec<Run>>>,
     pub selected: RwSignal<Option<String>>,
     pub plan: RwSignal<ActivationInfo>,
@@ -75,11 +80,14 @@ pub fn ActivateView() -> impl IntoView {
             .or_else(|| audiences.with(problem))
             .or_else(|| export_jobs.with(problem))
     };
+    // Whether the pickers can be drawn, not the facts themselves: new runs must update the
+    // pickers in place, not rebuild them and lose the search, the confirmation and the focus.
+    let loaded = Memo::new(move |_| facts.with(Option::is_some));
     view! {
         <section aria-labelledby="activate-heading" class="activate">
             <h1 id="activate-heading">{move || t("activate.title")}</h1>
             <p class="intro">{move || t("activate.intro")}</p>
-            {move || match (load_error(), facts.get().is_some()) {
+            {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
                     <ProblemMessage problem=problem />
                     <button on:click=move |_| {

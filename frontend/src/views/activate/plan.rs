@@ -5,9 +5,9 @@ use leptos::html;
 use leptos::prelude::*;
 use shared::guardrails::entry_count;
 
-use super::ActivateState;
 use super::orders::Submitted;
 use super::segments::use_limits;
+use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
 use crate::app::SessionResource;
 use crate::i18n::{Lang, t, use_lang};
@@ -21,6 +21,7 @@ pub fn PlanPanel() -> impl IntoView {
     let limits = use_limits();
     let confirming = RwSignal::new(false);
     let sending = RwSignal::new(false);
+    let checking = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
     // One key per confirmation: a double click or a retry cannot activate twice.
     let key = RwSignal::new(api::new_key());
@@ -47,6 +48,8 @@ pub fn PlanPanel() -> impl IntoView {
             Some("activate.viewer")
         } else if state.plan.with(|p| p.is_empty()) {
             Some("activate.nothing")
+        } else if checking.get() {
+            Some("activate.checking")
         } else if !violations.get().is_empty() {
             Some("activate.fix_first")
         } else {
@@ -78,6 +81,27 @@ pub fn PlanPanel() -> impl IntoView {
             let _ = button.focus();
         }
     });
+    // The pickers know the runs of the dataflows shown; a segment may be running on another.
+    // Looking just before the confirmation keeps the answer fresh and costs one call per 20
+    // segments; if the look fails, the portal still checks on its side.
+    let open_confirmation = move |_| {
+        let segments: Vec<String> = state
+            .plan
+            .with_untracked(|plan| plan.values().flatten().cloned().collect());
+        checking.set(true);
+        leptos::task::spawn_local(async move {
+            let ids: Vec<&str> = segments.iter().map(String::as_str).collect();
+            if let Ok(runs) = api::runs_of_segments(&ids).await {
+                state.runs.update(|known| {
+                    known.insert(PLAN_SEGMENTS.to_owned(), runs);
+                });
+            }
+            checking.set(false);
+            if violations.get_untracked().is_empty() {
+                confirming.set(true);
+            }
+        });
+    };
     let send = move |_| {
         let plan = state.plan.get_untracked();
         sending.set(true);
@@ -170,7 +194,7 @@ pub fn PlanPanel() -> impl IntoView {
                 class="primary"
                 aria-describedby="activate-reason"
                 disabled=move || blocked_reason().is_some() || sending.get()
-                on:click=move |_| confirming.set(true)
+                on:click=open_confirmation
             >
                 {move || t("activate.button")}
             </button>
