@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{self, ExportJob, ExportJobList};
 use shared::aep::flow::{Flow, FlowList, destination_flows_page};
-use shared::aep::run::{Run, RunList, dataflow_runs_path, segment_runs_paths};
+use shared::aep::run::{RunList, dataflow_runs_path, segment_runs_paths};
 use shared::guardrails::RunInProgress;
 
 use crate::error::ApiError;
@@ -112,31 +112,8 @@ async fn runs_in_progress(
     Ok(pages
         .iter()
         .flat_map(|page| &page.items)
-        .filter(|r| !r.status().is_finished())
-        .flat_map(segments_of)
+        .flat_map(RunInProgress::of)
         .collect())
-}
-
-/// The audiences a run exports, from its `segment:<id>` entity summaries.
-pub fn segments_of(run: &Run) -> Vec<RunInProgress> {
-    let summaries = run.metrics.as_ref().and_then(|m| m.record_summary.as_ref());
-    let mut segments: Vec<String> = summaries
-        .into_iter()
-        .flat_map(|r| r.source_summaries.iter().chain(&r.target_summaries))
-        .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
-        .filter_map(|e| e.id.strip_prefix("segment:"))
-        .map(str::to_owned)
-        .collect();
-    segments.sort();
-    segments.dedup();
-    segments
-        .into_iter()
-        .map(|segment_id| RunInProgress {
-            segment_id,
-            dataflow_id: run.flow_id.clone(),
-            run_id: run.id.clone(),
-        })
-        .collect()
 }
 
 async fn latest_export_jobs(

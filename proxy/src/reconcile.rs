@@ -9,7 +9,7 @@ use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{RUNS_PATH, RunList, dataflow_runs_path};
 use shared::portal::{ErrorBody, HistoryRecord, Outcome};
 
-use crate::facts::{get_json, segments_of};
+use crate::facts::get_json;
 use crate::{AppState, now};
 
 /// Runs appear within seconds; after this long without one, nothing was started.
@@ -68,12 +68,13 @@ async fn reconcile(
                 && r.created_at
                     .is_some_and(|at| at.0 >= record.created_at.0 - CLOCK_SKEW_MS)
         }) {
-            for found in segments_of(run)
+            for segment in run
+                .segment_ids()
                 .into_iter()
-                .filter(|f| segments.contains(&f.segment_id))
+                .filter(|id| segments.iter().any(|s| s == id))
             {
                 orders.push(ActivationOrder {
-                    segment: found.segment_id,
+                    segment: segment.to_owned(),
                     order: dataflow_id.clone(),
                     status_url: format!(
                         "{}{RUNS_PATH}/{}",

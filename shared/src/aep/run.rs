@@ -64,6 +64,24 @@ pub struct Run {
 }
 
 impl Run {
+    /// The audiences this run exports, from its `segment:<id>` entity summaries (source and
+    /// target, as Adobe's examples write them), each once.
+    pub fn segment_ids(&self) -> Vec<&str> {
+        let summaries = self
+            .metrics
+            .as_ref()
+            .and_then(|m| m.record_summary.as_ref());
+        let mut ids: Vec<&str> = summaries
+            .into_iter()
+            .flat_map(|r| r.source_summaries.iter().chain(&r.target_summaries))
+            .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
+            .filter_map(|e| e.id.strip_prefix("segment:"))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Status from `metrics.statusSummary`; a run without one has not finished.
     pub fn status(&self) -> RunStatus {
         self.metrics
@@ -308,5 +326,18 @@ mod tests {
             "/data/foundation/flowservice/runs?property=metrics.recordSummary.targetSummaries[].entitySummaries[].id==segment:seg-00,"
         ));
         assert!(segment_runs_paths(["a&b"]).is_empty());
+    }
+
+    #[test]
+    fn a_runs_segments_come_from_its_entity_summaries_once_each() {
+        let run: Run = serde_json::from_value(serde_json::json!({
+            "id": "r", "flowId": "f",
+            "metrics": {"recordSummary": {
+                "sourceSummaries": [{"id": "dataset-1", "entitySummaries": [{"id": "segment:b"}, {"id": "segment:a"}]}],
+                "targetSummaries": [{"id": "target-1", "entitySummaries": [{"id": "segment:a"}, {"id": "other:x"}]}]
+            }}
+        }))
+        .unwrap();
+        assert_eq!(run.segment_ids(), ["a", "b"]);
     }
 }

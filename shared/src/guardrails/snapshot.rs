@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::{Limits, batch_file_destination_name};
 use crate::aep::export_job::{ExportJob, ExportJobId};
 use crate::aep::flow::{Flow, FlowState, Schedule};
+use crate::aep::run::Run;
 use crate::time::EpochMillis;
 
 #[derive(Clone, Debug, Default)]
@@ -81,6 +82,23 @@ pub struct RunInProgress {
     pub segment_id: String,
     pub dataflow_id: String,
     pub run_id: String,
+}
+
+impl RunInProgress {
+    /// One per audience an unfinished run exports; nothing for a finished run.
+    pub fn of(run: &Run) -> Vec<Self> {
+        if run.status().is_finished() {
+            return Vec::new();
+        }
+        run.segment_ids()
+            .into_iter()
+            .map(|segment_id| Self {
+                segment_id: segment_id.to_owned(),
+                dataflow_id: run.flow_id.clone(),
+                run_id: run.id.clone(),
+            })
+            .collect()
+    }
 }
 
 impl Snapshot {

@@ -78,25 +78,7 @@ impl Facts {
         let in_progress: Vec<RunInProgress> = runs
             .values()
             .flatten()
-            .filter(|r| !r.status().is_finished())
-            .flat_map(|run| {
-                let segments: Vec<String> = run
-                    .metrics
-                    .iter()
-                    .filter_map(|m| m.record_summary.as_ref())
-                    .flat_map(|r| {
-                        r.source_summaries
-                            .iter()
-                            .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
-                    })
-                    .filter_map(|e| e.id.strip_prefix("segment:").map(str::to_owned))
-                    .collect();
-                segments.into_iter().map(move |segment_id| RunInProgress {
-                    segment_id,
-                    dataflow_id: run.flow_id.clone(),
-                    run_id: run.id.clone(),
-                })
-            })
+            .flat_map(RunInProgress::of)
             .collect();
         let destinations = flows
             .iter()
