@@ -48,10 +48,12 @@ pub async fn activate(
     {
         return Ok(answer);
     }
+    let facts_read_from = now();
     let facts = PlatformFacts::gather(&state.platform, &plan, &request_id).await?;
 
     // One activation at a time between reading the portal's in-flight records and writing its
-    // own: two users sending the same segment at once cannot both pass.
+    // own: two users sending the same segment at once cannot both pass. A rival accepted while
+    // our facts were being read counts as in flight: its run may be missing from them.
     let guard = state.activation_lock.lock().await;
     if let Some(key) = key.as_deref()
         && let Some(answer) = replay(&state, key, &request_hash).await?
@@ -60,7 +62,7 @@ pub async fn activate(
     }
     let portal_runs = state
         .store
-        .in_flight()
+        .in_flight(facts_read_from)
         .await?
         .into_iter()
         .map(|entry| RunInProgress {

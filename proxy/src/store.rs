@@ -144,12 +144,16 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
-    /// Entries whose outcome is not yet known: pending (being sent) or unknown (no answer).
-    pub async fn in_flight(&self) -> Result<Vec<InFlight>, ApiError> {
+    /// Entries whose runs the Platform's answers read since `facts_read_from` may not show:
+    /// pending (being sent), unknown (no answer), or accepted since then.
+    pub async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, ApiError> {
         let rows = sqlx::query(
             "SELECT e.activation_id, e.dataflow_id, e.segment_id FROM activation_entries e
-             JOIN activations a ON a.id = e.activation_id WHERE a.outcome IN ('pending', 'unknown')",
+             JOIN activations a ON a.id = e.activation_id
+             WHERE a.outcome IN ('pending', 'unknown')
+                OR (a.outcome = 'accepted' AND a.updated_at >= ?)",
         )
+        .bind(facts_read_from.0)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -296,4 +300,68 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, ApiError> {
         orders,
         error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, segment: &str) -> HistoryRecord {
+        HistoryRecord {
+            id: id.into(),
+            created_at: EpochMillis(1_000),
+            user: "marketer".into(),
+            activation_info: [("flow".to_owned(), vec![segment.to_owned()])]
+                .into_iter()
+                .collect(),
+            outcome: Outcome::Pending,
+            orders: Vec::new(),
+            error: None,
+        }
+    }
+
+    async fn in_flight_segments(store: &Store, facts_read_from: i64) -> Vec<String> {
+        let mut segments: Vec<String> = store
+            .in_flight(EpochMillis(facts_read_from))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.segment_id)
+            .collect();
+        segments.sort();
+        segments
+    }
+
+    #[tokio::test]
+    async fn an_activation_accepted_while_the_facts_were_read_counts_as_in_flight() {
+        let folder = tempfile::tempdir().unwrap();
+        let store = Store::open(&folder.path().join("history.sqlite"))
+            .await
+            .unwrap();
+        for (id, segment, hash) in [
+            ("early", "a", "h1"),
+            ("late", "b", "h2"),
+            ("sending", "c", "h3"),
+        ] {
+            store
+                .insert(&record(id, segment), None, hash)
+                .await
+                .unwrap();
+        }
+        let accepted = |id: &'static str, at: i64| {
+            let store = &store;
+            async move {
+                store
+                    .record_answer(id, Outcome::Accepted, &[], None, EpochMillis(at))
+                    .await
+                    .unwrap();
+            }
+        };
+        accepted("early", 2_000).await;
+        accepted("late", 5_000).await;
+        // Facts read from 4,000 show the early run but may miss the late one.
+        assert_eq!(in_flight_segments(&store, 4_000).await, ["b", "c"]);
+        assert_eq!(in_flight_segments(&store, 1_500).await, ["a", "b", "c"]);
+        assert_eq!(in_flight_segments(&store, 6_000).await, ["c"]);
+    }
 }
