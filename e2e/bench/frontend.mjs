@@ -41,6 +41,7 @@ const firstRender = [];
 const openList = [];
 const keystroke = [];
 const keystrokeWork = [];
+let rowsDrawn = 0;
 for (let round = 0; round < ROUNDS; round++) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
@@ -61,6 +62,7 @@ for (let round = 0; round < ROUNDS; round++) {
     await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
     return performance.now() - start;
   }));
+  rowsDrawn = await page.evaluate(() => document.querySelectorAll("li.segment").length);
 
   const typed = await page.evaluate(async (keys) => {
     const input = document.getElementById("segment-search");
@@ -94,7 +96,7 @@ const figures = {
   sizes: sizes(),
   first_render_ms: median(firstRender),
   open_4000_segment_list_ms: median(openList),
-  rows_drawn_at_once: 200,
+  rows_drawn_at_once: rowsDrawn,
   keystroke_to_filtered_list_ms: { median: median(keystroke), max: Math.max(...keystroke), samples: keystroke.length },
   keystroke_work_ms: { median: median(keystrokeWork), p90: percentile(keystrokeWork, 0.9), max: Math.max(...keystrokeWork), samples: keystrokeWork.length },
 };
@@ -106,6 +108,6 @@ for (const kind of ["wasm", "js", "css", "total"]) {
   console.log(`frontend ${kind.padEnd(5)} raw ${kb(s.raw).padStart(9)}  gzip ${kb(s.gzip).padStart(9)}  brotli ${kb(s.brotli).padStart(9)}`);
 }
 console.log(`frontend first render of Activate (data shown): ${figures.first_render_ms.toFixed(0)} ms (median of ${ROUNDS})`);
-console.log(`frontend open a destination with 4,000 segments: ${figures.open_4000_segment_list_ms.toFixed(0)} ms to the list painted, first 200 rows drawn (median of ${ROUNDS})`);
+console.log(`frontend open a destination with 4,000 segments: ${figures.open_4000_segment_list_ms.toFixed(0)} ms to the list painted, first ${rowsDrawn} rows drawn (median of ${ROUNDS})`);
 console.log(`frontend keystroke work (input to list updated and laid out): median ${figures.keystroke_work_ms.median.toFixed(1)} ms, p90 ${figures.keystroke_work_ms.p90.toFixed(1)} ms, max ${figures.keystroke_work_ms.max.toFixed(1)} ms (budget: one 16.7 ms frame)`);
 console.log(`frontend keystroke to filtered list painted: median ${figures.keystroke_to_filtered_list_ms.median.toFixed(1)} ms, max ${figures.keystroke_to_filtered_list_ms.max.toFixed(1)} ms (${keystroke.length} keystrokes)`);
