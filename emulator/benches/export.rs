@@ -1,5 +1,5 @@
 //! `cargo bench -p emulator --bench export`: rows per second writing a 1,000,000-profile
-//! audience, CSV and CSV+GZIP, median of five rounds. Written to a temporary folder on the
+//! audience in each format and compression, median of five rounds. Written to a temporary folder on the
 //! target's disk, so the figure includes the file system.
 
 use std::time::Instant;
@@ -16,6 +16,8 @@ fn main() {
         ("CSV", FileType::Csv, Compression::None),
         ("CSV+GZIP", FileType::Csv, Compression::Gzip),
         ("JSON", FileType::Json, Compression::None),
+        ("PARQUET", FileType::Parquet, Compression::None),
+        ("PARQUET+GZIP", FileType::Parquet, Compression::Gzip),
     ] {
         let mut rates = Vec::new();
         let mut bytes = 0;
@@ -46,7 +48,7 @@ fn main() {
             serde_json::json!({"rows": ROWS, "median_rows_per_second": rates[ROUNDS / 2], "min": rates[0], "max": rates[ROUNDS - 1], "bytes": bytes}),
         );
         println!(
-            "export {label:<9} {ROWS} rows: median {:>9.0} rows/s (min {:>9.0}, max {:>9.0}), {:.1} MB written",
+            "export {label:<12} {ROWS} rows: median {:>9.0} rows/s (min {:>9.0}, max {:>9.0}), {:.1} MB written",
             rates[ROUNDS / 2],
             rates[0],
             rates[ROUNDS - 1],

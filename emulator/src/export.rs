@@ -1,6 +1,6 @@
 //! Writing an audience's export files: deterministic synthetic profiles, as many as the
 //! audience holds, in the flow's format and compression, split every 5,000,000 rows the way the
-//! Platform names its parts (`name.csv`, `name_2.csv`, ...).
+//! Platform names its parts (`name.csv`, `name_2.csv`, ...). Parquet lives in `columnar`.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -20,6 +20,7 @@ pub enum FileType {
     #[default]
     Csv,
     Json,
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,10 +88,12 @@ fn file_name(request: &ExportRequest, part: u64) -> String {
     let extension = match request.file_type {
         FileType::Csv => "csv",
         FileType::Json => "json",
+        FileType::Parquet => "parquet",
     };
-    let compressed = match request.compression {
-        Compression::None => "",
-        Compression::Gzip => ".gz",
+    // Parquet compresses inside the file, by column.
+    let compressed = match (request.file_type, request.compression) {
+        (FileType::Parquet, _) | (_, Compression::None) => "",
+        (_, Compression::Gzip) => ".gz",
     };
     format!("{}{suffix}.{extension}{compressed}", request.base_name)
 }
@@ -102,6 +105,9 @@ fn write_part(
     rows: std::ops::Range<u64>,
 ) -> io::Result<()> {
     let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    if request.file_type == FileType::Parquet {
+        return crate::columnar::write_parquet(file, request.compression, seed, rows);
+    }
     match request.compression {
         Compression::None => write_rows(file, request.file_type, seed, rows)?.flush(),
         Compression::Gzip => {
@@ -132,7 +138,7 @@ fn write_rows<W: Write>(
 }
 
 /// One synthetic profile, a pure function of the audience and the row number.
-struct Profile {
+pub(crate) struct Profile {
     ecid: (u64, u64),
     first: &'static str,
     last: &'static str,
@@ -140,7 +146,7 @@ struct Profile {
 }
 
 impl Profile {
-    fn new(seed: u64, index: u64) -> Self {
+    pub(crate) fn new(seed: u64, index: u64) -> Self {
         let a = mix(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let b = mix(a);
         Self {
@@ -152,6 +158,23 @@ impl Profile {
             last: LAST_NAMES[(b % LAST_NAMES.len() as u64) as usize],
             mail_number: index,
         }
+    }
+
+    pub(crate) fn ecid(&self) -> String {
+        let (high, low) = self.ecid;
+        format!("{high:019}{low:018}")
+    }
+
+    pub(crate) fn email(&self) -> String {
+        format!(
+            "{}.{}@example.com",
+            self.first.to_ascii_lowercase(),
+            self.mail_number
+        )
+    }
+
+    pub(crate) fn names(&self) -> (&'static str, &'static str) {
+        (self.first, self.last)
     }
 
     fn write(&self, line: &mut String, file_type: FileType) {
@@ -170,6 +193,7 @@ impl Profile {
                 line,
                 r#"{{"ECID":"{ecid_high:019}{ecid_low:018}","personalEmail":{{"address":"{email_user}.{number}@example.com"}},"person":{{"name":{{"firstName":"{first}","lastName":"{last}"}}}},"segmentMembership":{{"status":"realized"}}}}"#
             ),
+            FileType::Parquet => unreachable!("Parquet is written by columns, not lines"),
         };
     }
 }
@@ -268,6 +292,101 @@ mod tests {
             assert_eq!(profile["segmentMembership"]["status"], "realized");
         }
         assert_eq!(text.lines().count(), 2);
+    }
+
+    #[test]
+    fn parquet_files_hold_the_same_profiles_as_csv_in_nested_columns() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::RowAccessor;
+        let (csv_dir, parquet_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let csv = write_export(&request(
+            csv_dir.path(),
+            10,
+            FileType::Csv,
+            Compression::None,
+        ))
+        .unwrap();
+        let parquet = write_export(&request(
+            parquet_dir.path(),
+            10,
+            FileType::Parquet,
+            Compression::Gzip,
+        ))
+        .unwrap();
+        assert!(
+            parquet.files[0]
+                .to_str()
+                .unwrap()
+                .ends_with("20261130.parquet")
+        );
+        assert_eq!((parquet.files.len(), parquet.rows), (3, 10));
+        let mut rows = 0;
+        let mut first_ecid = None;
+        for path in &parquet.files {
+            let reader = SerializedFileReader::new(File::open(path).unwrap()).unwrap();
+            let metadata = reader.metadata();
+            rows += metadata.file_metadata().num_rows();
+            let leaves: Vec<String> = metadata
+                .file_metadata()
+                .schema_descr()
+                .columns()
+                .iter()
+                .map(|c| c.path().string())
+                .collect();
+            assert_eq!(
+                leaves,
+                [
+                    "ECID",
+                    "personalEmail.address",
+                    "person.name.firstName",
+                    "person.name.lastName",
+                    "segmentMembership.status"
+                ]
+            );
+            let group = metadata.row_group(0);
+            assert!(
+                group
+                    .column(0)
+                    .compression()
+                    .to_string()
+                    .starts_with("GZIP")
+            );
+            // Unique values are stored plainly; the twelve first names get a dictionary.
+            let dictionary =
+                |column: usize| group.column(column).dictionary_page_offset().is_some();
+            assert_eq!(
+                (dictionary(0), dictionary(1), dictionary(2)),
+                (false, false, true)
+            );
+            let row = reader.get_row_iter(None).unwrap().next().unwrap().unwrap();
+            first_ecid.get_or_insert(row.get_string(0).unwrap().clone());
+        }
+        assert_eq!(rows, 10);
+        let csv_text = std::fs::read_to_string(&csv.files[0]).unwrap();
+        let csv_first_ecid = csv_text.lines().nth(1).unwrap().split(',').next().unwrap();
+        assert_eq!(first_ecid.as_deref(), Some(csv_first_ecid));
+        let bytes: u64 = parquet
+            .files
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum();
+        assert_eq!(parquet.bytes, bytes);
+
+        let empty = write_export(&request(
+            parquet_dir.path(),
+            0,
+            FileType::Parquet,
+            Compression::None,
+        ))
+        .unwrap();
+        let reader = SerializedFileReader::new(File::open(&empty.files[0]).unwrap()).unwrap();
+        assert_eq!(
+            (
+                empty.files.len(),
+                reader.metadata().file_metadata().num_rows()
+            ),
+            (1, 0)
+        );
     }
 
     #[test]

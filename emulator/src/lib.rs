@@ -6,6 +6,7 @@
 mod adhoc;
 mod admin;
 pub mod clock;
+mod columnar;
 pub mod dataset;
 mod delivery;
 pub mod export;
