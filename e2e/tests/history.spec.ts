@@ -52,3 +52,21 @@ test("the history filters by outcome", async ({ page }) => {
   await page.getByLabel("Outcome").selectOption("accepted");
   await expect.poll(async () => [...new Set(await outcomes())]).toEqual(["Accepted"]);
 });
+
+test("the history filters by date, the until date included", async ({ page }) => {
+  expect(await activateThroughApi(page.request, { "no-such-dataflow": ["dated-segment"] })).toBe(422);
+  const day = 86_400_000;
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - day).toISOString().slice(0, 10);
+
+  await page.goto("/history");
+  const table = page.getByRole("table", { name: "History" });
+  await expect(table).toContainText("Rejected");
+  await page.getByLabel("Until date (included)").fill(yesterday);
+  await expect(page.getByText("No activation matches.")).toBeVisible();
+  await page.getByLabel("Until date (included)").fill(today);
+  await expect(table).toContainText("Rejected");
+  await page.getByLabel("From date").fill(today);
+  await expect(page.locator(".results")).toHaveAttribute("aria-busy", "false");
+  await expect(table).toContainText("Rejected");
+});

@@ -247,6 +247,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("history.filter.user", "User", "사용자"),
     ("history.filter.outcome", "Outcome", "결과"),
     ("history.filter.from", "From date", "시작 날짜"),
+    (
+        "history.filter.until",
+        "Until date (included)",
+        "종료 날짜 (포함)",
+    ),
     ("history.filter.any", "Any", "전체"),
     ("outcome.pending", "Sending", "보내는 중"),
     ("outcome.accepted", "Accepted", "접수됨"),

@@ -29,6 +29,7 @@ struct Filters {
     user: String,
     outcome: String,
     from: String,
+    until: String,
 }
 
 impl Filters {
@@ -49,6 +50,10 @@ impl Filters {
         }
         if let Ok(date) = shared::time::Date::parse(&self.from) {
             parts.push(format!("from={}", date.start_millis().0));
+        }
+        // The day chosen is included: the API's `to` is exclusive.
+        if let Ok(date) = shared::time::Date::parse(&self.until) {
+            parts.push(format!("to={}", date.plus_days(1).start_millis().0));
         }
         if let Some(cursor) = cursor {
             parts.push(format!("cursor={}", js_sys::encode_uri_component(cursor)));
@@ -128,7 +133,7 @@ pub fn HistoryView() -> impl IntoView {
         let id = format!("filter-{key}");
         view! {
             <label for=id.clone()>{move || t(label)}</label>
-            <input id=id type=if key == "from" { "date" } else { "text" } prop:value=move || get(&filters.get())
+            <input id=id type=if matches!(key, "from" | "until") { "date" } else { "text" } prop:value=move || get(&filters.get())
                 on:change=move |ev| filters.update(|f| set(f, event_target_value(&ev))) />
         }
     };
@@ -149,6 +154,7 @@ pub fn HistoryView() -> impl IntoView {
                     }).collect_view()}
                 </select>
                 {field("from", "history.filter.from", |f| f.from.clone(), |f, v| f.from = v)}
+                {field("until", "history.filter.until", |f| f.until.clone(), |f, v| f.until = v)}
             </form>
             {move || stale().then(|| view! { <p role="status">{t("common.loading")}</p> })}
             <div class="results" aria-busy=move || stale().to_string()>
@@ -207,5 +213,28 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
                 />
             </tbody>
         </table>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Filters;
+    use shared::time::Date;
+
+    #[test]
+    fn the_until_date_is_included_and_the_from_date_starts_at_midnight_utc() {
+        let filters = Filters {
+            from: "2026-11-29".into(),
+            until: "2026-11-30".into(),
+            ..Filters::default()
+        };
+        let (from, day) = (
+            Date::new(2026, 11, 29).unwrap().start_millis().0,
+            86_400_000,
+        );
+        assert_eq!(
+            filters.query(None),
+            format!("from={from}&to={}", from + 2 * day)
+        );
     }
 }
