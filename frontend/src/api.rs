@@ -61,12 +61,8 @@ pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
     for _ in 0..MAX_PAGES {
         let url = format!("{PLATFORM}{}", destination_flows_page(token.as_deref()));
         let page: FlowList = get(&url).await?;
+        token = page.continuation_token().map(str::to_owned);
         flows.extend(page.items);
-        token = page
-            .links
-            .as_ref()
-            .and_then(|l| l.continuation_token())
-            .map(str::to_owned);
         if token.is_none() {
             break;
         }

@@ -78,12 +78,8 @@ async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<
     for _ in 0..MAX_FLOW_PAGES {
         let path = destination_flows_page(token.as_deref());
         let page: FlowList = get_json(platform, &path, request_id).await?;
+        token = page.continuation_token().map(str::to_owned);
         flows.extend(page.items);
-        token = page
-            .links
-            .as_ref()
-            .and_then(|l| l.continuation_token())
-            .map(str::to_owned);
         if token.is_none() {
             break;
         }

@@ -20,14 +20,7 @@ async fn an_activation_is_recorded_and_answered_with_the_platforms_orders() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["order"][0]["segment"], vip.as_str());
     assert_eq!(portal.activations_received().await, 1);
-    let detail: Value = portal
-        .get(&location, ACTIVATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = portal.get_json(&location, ACTIVATOR).await;
     assert_eq!(detail["record"]["outcome"], "accepted");
     assert_eq!(detail["record"]["user"], "marketer");
     assert_eq!(
@@ -87,13 +80,8 @@ async fn every_guardrail_rejection_happens_without_a_call_to_the_platform() {
     }
     assert_eq!(portal.activations_received().await, 0);
     let history: HistoryPage = portal
-        .get("/api/history?outcome=rejected", ACTIVATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/history?outcome=rejected", ACTIVATOR)
+        .await;
     assert_eq!(history.items.len(), 10);
 }
 
@@ -124,13 +112,7 @@ async fn a_scheduled_export_in_progress_blocks_without_reaching_the_platform() {
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
-    portal
-        .client
-        .post(format!("{}/emulator/export-jobs", portal.emulator_url))
-        .json(&json!({"status": "PROCESSING"}))
-        .send()
-        .await
-        .unwrap();
+    portal.add_export_job("PROCESSING").await;
     let response = portal
         .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
         .await;
@@ -209,14 +191,7 @@ async fn a_platform_error_on_the_activation_is_not_retried_and_blocks_a_duplicat
         .await;
     assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(portal.activations_received().await, 1);
-    let history: HistoryPage = portal
-        .get("/api/history", ACTIVATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history: HistoryPage = portal.get_json("/api/history", ACTIVATOR).await;
     assert!(history.items.iter().any(|r| r.outcome == Outcome::Unknown));
 }
 
@@ -340,13 +315,8 @@ async fn the_reconciler_does_not_take_the_run_of_another_activation() {
         .map(|l| l.to_str().unwrap().rsplit('/').next().unwrap().to_owned());
     portal.set_faults(json!({})).await;
     let history: HistoryPage = portal
-        .get("/api/history?outcome=unknown", ACTIVATOR)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/history?outcome=unknown", ACTIVATOR)
+        .await;
     assert_eq!(history.items.len(), 1, "{id:?}");
     proxy::reconcile::reconcile_all(&portal.state)
         .await

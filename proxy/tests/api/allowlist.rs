@@ -136,16 +136,11 @@ async fn raw_get(base: &str, path: &str) -> u16 {
 async fn allowed_gets_pass_their_query_through() {
     let portal = TestPortal::start().await;
     let body: Value = portal
-        .get(
+        .get_json(
             "/api/platform/data/foundation/flowservice/flows?property=state==disabled&limit=5",
             "viewer-token",
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(body["items"].as_array().unwrap().len(), 1);
     assert_eq!(body["items"][0]["state"], "disabled");
 }

@@ -2,7 +2,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use proxy::ApiVersion;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::{TestPortal, tokens};
 
@@ -12,26 +12,12 @@ async fn v1_by_configuration_sends_the_latest_profile_export_job() {
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
-    portal
-        .client
-        .post(format!("{}/emulator/export-jobs", portal.emulator_url))
-        .json(&json!({"status": "SUCCEEDED"}))
-        .send()
-        .await
-        .unwrap();
+    portal.add_export_job("SUCCEEDED").await;
     let response = portal
         .activate(json!({&flow: [&vip]}), "activator-token", None)
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-    let log: Value = portal
-        .client
-        .get(format!("{}/emulator/requests", portal.emulator_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let log = portal.emulator_log().await;
     let post = log["requests"]
         .as_array()
         .unwrap()

@@ -8,6 +8,7 @@ use proxy::{
 };
 use reqwest::{Client, Response};
 use secrecy::SecretString;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shared::guardrails::Limits;
 use shared::portal::{Mode, Role};
@@ -113,7 +114,7 @@ impl TestPortal {
             store,
         );
         let router = app(state.clone(), StaticFiles::open(dist.path()).unwrap());
-        let url = serve_with_peers(router).await;
+        let url = serve(router).await;
         Self {
             url,
             emulator_url,
@@ -127,6 +128,16 @@ impl TestPortal {
         self.client
             .get(format!("{}{path}", self.url))
             .bearer_auth(token)
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path, token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     pub async fn activate(&self, plan: Value, token: &str, key: Option<&str>) -> Response {
@@ -159,18 +170,21 @@ impl TestPortal {
             .unwrap();
     }
 
-    /// Every request the emulated Platform received, as `METHOD /route`.
-    pub async fn platform_log(&self) -> Vec<String> {
-        let log: Value = self
-            .client
+    /// The emulator's log of every request it received, with routes, headers and bodies.
+    pub async fn emulator_log(&self) -> Value {
+        self.client
             .get(format!("{}/emulator/requests", self.emulator_url))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
-        log["requests"]
+            .unwrap()
+    }
+
+    /// Every request the emulated Platform received, as `METHOD /route`.
+    pub async fn platform_log(&self) -> Vec<String> {
+        self.emulator_log().await["requests"]
             .as_array()
             .unwrap()
             .iter()
@@ -206,6 +220,18 @@ impl TestPortal {
         assert!(response.status().is_success());
     }
 
+    /// A segment export job in the emulator, as the daily schedule would start one.
+    pub async fn add_export_job(&self, status: &str) {
+        let response = self
+            .client
+            .post(format!("{}/emulator/export-jobs", self.emulator_url))
+            .json(&json!({ "status": status }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
     pub async fn set_faults(&self, faults: Value) {
         let response = self
             .client
@@ -220,16 +246,11 @@ impl TestPortal {
     /// The dataflow named `name` and the id of its segment whose English name is `segment`.
     pub async fn pick(&self, name: &str, segment: &str) -> (String, String) {
         let flows: Value = self
-            .get(
+            .get_json(
                 &format!("{FLOWS}?property=inheritedAttributes.properties.isDestinationFlow==true"),
                 "viewer-token",
             )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         let flow = flows["items"]
             .as_array()
             .unwrap()
@@ -249,14 +270,8 @@ impl TestPortal {
     }
 }
 
+/// Serves on a free loopback port, with the peer address the portal's header mode checks.
 async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    url
-}
-
-async fn serve_with_peers(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -17,14 +17,7 @@ async fn no_token_is_401_and_a_viewer_cannot_activate() {
         anonymous.json::<Value>().await.unwrap()["code"],
         "UNAUTHENTICATED"
     );
-    let session: Value = portal
-        .get("/api/session", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = portal.get_json("/api/session", "viewer-token").await;
     assert_eq!(session["user"], "analyst");
     assert_eq!(session["roles"], json!(["viewer"]));
     assert_eq!(session["limits"]["maxEntries"], 80);
@@ -114,48 +107,28 @@ async fn history_filters_and_pages_by_cursor() {
         );
     }
     let page: Value = portal
-        .get("/api/history?limit=2", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/history?limit=2", "viewer-token")
+        .await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let cursor = page["nextCursor"].as_str().unwrap();
     let rest: Value = portal
-        .get(
+        .get_json(
             &format!("/api/history?limit=2&cursor={cursor}"),
             "viewer-token",
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert!(rest.get("nextCursor").is_none());
     let (_, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
     let by_segment: Value = portal
-        .get(&format!("/api/history?segment={vip}"), "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/history?segment={vip}"), "viewer-token")
+        .await;
     assert_eq!(by_segment["items"].as_array().unwrap().len(), 1);
     let by_user: Value = portal
-        .get("/api/history?user=analyst", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/history?user=analyst", "viewer-token")
+        .await;
     assert_eq!(by_user["items"].as_array().unwrap().len(), 0);
     let bad = portal
         .get("/api/history?outcome=maybe", "viewer-token")

@@ -26,6 +26,13 @@ pub struct FlowServiceList<T> {
     pub count: Option<u64>,
 }
 
+impl<T> FlowServiceList<T> {
+    /// The token for the next page, if there is one.
+    pub fn continuation_token(&self) -> Option<&str> {
+        self.links.as_ref()?.continuation_token()
+    }
+}
+
 impl PageLinks {
     /// The token to send as `continuationToken` for the next page, if there is one.
     pub fn continuation_token(&self) -> Option<&str> {
