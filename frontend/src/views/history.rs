@@ -1,13 +1,13 @@
 //! The portal's activations, newest first, with filters; refreshed while one is being sent or
 //! checked.
 
-use crate::router::Link;
 use leptos::prelude::*;
 use shared::portal::{HistoryPage, HistoryRecord, Outcome};
 
 use crate::api;
 use crate::format;
 use crate::i18n::t;
+use crate::router::Link;
 use crate::views::problem::ProblemMessage;
 
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -74,10 +74,10 @@ pub fn HistoryView() -> impl IntoView {
             (query, answer)
         }
     });
-    let stale = move || {
+    let stale = Memo::new(move |_| {
         let current = filters.with(|f| f.query(None));
         page.with(|answer| answer.as_ref().is_some_and(|(query, _)| *query != current))
-    };
+    });
     let older = RwSignal::new(Vec::<HistoryRecord>::new());
     let next_cursor = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -156,8 +156,8 @@ pub fn HistoryView() -> impl IntoView {
                 {field("from", "history.filter.from", |f| f.from.clone(), |f, v| f.from = v)}
                 {field("until", "history.filter.until", |f| f.until.clone(), |f, v| f.until = v)}
             </form>
-            {move || stale().then(|| view! { <p role="status">{t("common.loading")}</p> })}
-            <div class="results" aria-busy=move || stale().to_string()>
+            {move || stale.get().then(|| view! { <p role="status">{t("common.loading")}</p> })}
+            <div class="results" aria-busy=move || stale.get().to_string()>
             {move || match page.get() {
                 None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
                 Some((_, Err(problem))) => view! {

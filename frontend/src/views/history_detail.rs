@@ -1,13 +1,13 @@
 //! One activation: who, when, the plan, the outcome, and each order's run, refreshed while a
 //! run is in progress.
 
-use crate::router::Link;
 use leptos::prelude::*;
 use shared::portal::HistoryDetail;
 
 use crate::api;
 use crate::format;
 use crate::i18n::t;
+use crate::router::Link;
 use crate::views::history::outcome_key;
 use crate::views::problem::ProblemMessage;
 use crate::views::run_table::{OrderState, RunTable};

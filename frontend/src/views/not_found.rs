@@ -1,7 +1,7 @@
-use crate::router::Link;
 use leptos::prelude::*;
 
 use crate::i18n::t;
+use crate::router::Link;
 
 #[component]
 pub fn NotFoundView() -> impl IntoView {

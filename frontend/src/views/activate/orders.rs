@@ -1,11 +1,11 @@
 //! After an activation: each order and its run, refreshed until every run has ended.
 
-use crate::router::Link;
 use leptos::prelude::*;
 use shared::aep::adhoc::ActivationOrder;
 
 use super::ActivateState;
 use crate::api;
+use crate::router::Link;
 use crate::views::run_table::{OrderState, RunTable};
 
 const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
