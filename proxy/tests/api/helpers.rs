@@ -6,7 +6,7 @@ use proxy::{
     ApiVersion, AppState, AuthMode, PlatformConfig, Settings, app, static_files::StaticFiles,
     store::Store,
 };
-use reqwest::{Client, Response};
+use reqwest::{Client, Method, Response};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -210,33 +210,26 @@ impl TestPortal {
 
     /// Moves the emulator's stopped clock; runs that come due write their files first.
     pub async fn advance(&self, seconds: i64) {
-        let response = self
-            .client
-            .post(format!("{}/emulator/clock/advance", self.emulator_url))
-            .json(&json!({"seconds": seconds}))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+        self.admin(Method::POST, "clock/advance", json!({ "seconds": seconds }))
+            .await;
     }
 
     /// A segment export job in the emulator, as the daily schedule would start one.
     pub async fn add_export_job(&self, status: &str) {
-        let response = self
-            .client
-            .post(format!("{}/emulator/export-jobs", self.emulator_url))
-            .json(&json!({ "status": status }))
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+        self.admin(Method::POST, "export-jobs", json!({ "status": status }))
+            .await;
     }
 
     pub async fn set_faults(&self, faults: Value) {
+        self.admin(Method::PUT, "faults", faults).await;
+    }
+
+    /// A call to the emulator's admin API under `/emulator/`, which must succeed.
+    async fn admin(&self, method: Method, path: &str, body: Value) {
         let response = self
             .client
-            .put(format!("{}/emulator/faults", self.emulator_url))
-            .json(&faults)
+            .request(method, format!("{}/emulator/{path}", self.emulator_url))
+            .json(&body)
             .send()
             .await
             .unwrap();
