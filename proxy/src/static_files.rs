@@ -20,11 +20,11 @@ const REVALIDATE: &str = "no-cache";
 
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "no built frontend at {0}: build it with `cargo xtask build` or point --dist-dir at a trunk dist folder"
+    "no built frontend at {0}: build it with `cargo xtask build` or point --dist-dir at a folder it built"
 )]
 pub struct MissingFrontend(PathBuf);
 
-/// The folder trunk built, checked to hold an `index.html`.
+/// The bundle `cargo xtask build` wrote, checked to hold an `index.html`.
 #[derive(Clone, Debug)]
 pub struct StaticFiles {
     dir: PathBuf,
@@ -88,8 +88,8 @@ fn has_extension(path: &str) -> bool {
     last_segment(path).contains('.')
 }
 
-/// trunk names its outputs `stem-<hash>[_bg].ext` (the hash in hex, leading zeros dropped, so
-/// usually 14 to 16 digits); their content never changes.
+/// The bundle names its outputs `stem-<hash>[_bg].ext` (16 hex digits of the content's hash), so
+/// their content never changes.
 fn is_hashed_asset(path: &str) -> bool {
     let Some((stem, _ext)) = last_segment(path).rsplit_once('.') else {
         return false;
@@ -167,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn only_trunk_hashes_count_as_immutable() {
+    fn only_content_hashed_names_count_as_immutable() {
         assert!(is_hashed_asset("/main-0123456789abcdef.css"));
         assert!(!is_hashed_asset("/main.css"));
         assert!(!is_hashed_asset("/history/0123456789abcdef0"));

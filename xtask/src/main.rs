@@ -2,6 +2,7 @@
 
 mod bench;
 mod build;
+mod bundle;
 mod process;
 mod report;
 mod setup;
@@ -15,8 +16,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  setup             install what is missing (Debian packages, trunk, wasm-bindgen, npm packages)
-  build             setup, then build the frontend (trunk, release) and the proxy (release)
+  setup             install what is missing (Debian packages, npm packages) and check each tool
+  build             setup, then build the frontend bundle and the proxy (release)
   demo [--port N]   build, then serve the demo portal at http://127.0.0.1:8080 (or port N)
   test              setup, then fmt, clippy, tests, wasm build of shared and the browser tests
   bench             the portal against nginx, frontend, guardrail engine, export writer (target/bench/)

@@ -1,6 +1,6 @@
-//! `cargo xtask setup`: installs what is missing, skips what is present, says which. Everything
-//! comes from the package registries (Debian, crates.io, npm); trunk is then pointed at these
-//! tools so that it never downloads its own.
+//! `cargo xtask setup`: installs what is missing, skips what is present, says which, then proves
+//! each tool works by using it. Everything comes from the package registries (Debian, npm); the
+//! wasm-bindgen step is a library inside this xtask, so no build tool is compiled from source.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,35 +8,41 @@ use std::process::Command;
 use crate::process::{self, Failure, Result};
 use crate::toolchain::WasmToolchain;
 
-const TRUNK_VERSION: &str = "0.22.1";
-/// Chromium, and a font with Hangul so that Korean screenshots are legible.
-const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "fonts-noto-cjk"];
-const DEBIAN_RUST_PACKAGES: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-22"];
+/// Chromium for the browser tests, and a font with Hangul (checked with fontconfig's `fc-list`)
+/// so that Korean screenshots are legible.
+const BROWSER_PACKAGES: &[&str] = &["chromium", "fonts-noto-cjk", "fontconfig"];
+/// Debian's Rust 1.96 with std sources for `-Zbuild-std`. `rust-web-llvm` brings
+/// `/usr/bin/rust-lld`, the wasm linker; it is only a Recommends of `rustc-web`, so with
+/// `--no-install-recommends` it must be named.
+const DEBIAN_RUST_PACKAGES: &[&str] = &[
+    "rustc-web",
+    "cargo-web",
+    "rust-web-src",
+    "rust-web-llvm",
+    "lld-22",
+];
 
 /// What the builds need to know about the installed tools.
 pub struct Tools {
     pub toolchain: WasmToolchain,
-    pub wasm_bindgen_version: String,
-    /// As trunk spells it: `version_132`.
-    pub wasm_opt_version: String,
-    /// Folders that must come first on PATH for trunk (wasm-opt from npm).
-    pub tool_dirs: Vec<PathBuf>,
+    /// npm's binaryen `wasm-opt` (Debian's 108 breaks the bundle).
+    pub wasm_opt: PathBuf,
 }
 
 pub fn run(root: &Path) -> Result<Tools> {
     let toolchain = WasmToolchain::detect();
     println!("setup: wasm builds use {}", toolchain.describe());
-    debian_packages(toolchain)?;
-    let wasm_bindgen_version = wasm_bindgen_cli(root)?;
-    trunk()?;
-    npm_packages(root)?;
-    let npm_bin = root.join("e2e/node_modules/.bin");
-    let wasm_opt_version = wasm_opt_version(&npm_bin)?;
+    process::step("installing missing Debian packages", || {
+        debian_packages(toolchain)
+    })?;
+    process::step("installing the npm packages of e2e/", || npm_packages(root))?;
+    let wasm_opt = root.join("e2e/node_modules/.bin/wasm-opt");
+    process::step("checking each tool by using it", || {
+        verify(root, toolchain, &wasm_opt)
+    })?;
     Ok(Tools {
         toolchain,
-        wasm_bindgen_version,
-        wasm_opt_version,
-        tool_dirs: vec![npm_bin],
+        wasm_opt,
     })
 }
 
@@ -98,61 +104,6 @@ fn apt_get() -> Command {
     command
 }
 
-/// wasm-bindgen-cli must match the lockfile's wasm-bindgen exactly, or the bundle breaks.
-fn wasm_bindgen_cli(root: &Path) -> Result<String> {
-    let lockfile = std::fs::read_to_string(root.join("Cargo.lock"))
-        .map_err(|e| Failure(format!("cannot read Cargo.lock: {e}")))?;
-    let version = locked_version(&lockfile, "wasm-bindgen").ok_or_else(|| {
-        Failure("Cargo.lock has no wasm-bindgen: is the frontend in the workspace?".into())
-    })?;
-    let installed = process::output(Command::new("wasm-bindgen").arg("--version"));
-    if installed.as_deref().map(str::trim) == Some(&format!("wasm-bindgen {version}")) {
-        println!("setup: wasm-bindgen-cli {version} present");
-        return Ok(version);
-    }
-    println!("setup: installing wasm-bindgen-cli {version} (a few minutes, once)");
-    // Not `--locked`: its own lockfile names a crate version the registry lacks.
-    process::run(Command::new("cargo").args([
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        &format!("={version}"),
-    ]))?;
-    Ok(version)
-}
-
-fn locked_version(lockfile: &str, crate_name: &str) -> Option<String> {
-    let name_line = format!("name = \"{crate_name}\"");
-    let mut lines = lockfile.lines();
-    lines.find(|line| *line == name_line)?;
-    let version = lines.next()?.strip_prefix("version = \"")?;
-    Some(version.trim_end_matches('"').to_owned())
-}
-
-fn trunk() -> Result<()> {
-    let installed = process::output(Command::new("trunk").arg("--version"));
-    if installed.as_deref().map(str::trim) == Some(&format!("trunk {TRUNK_VERSION}")) {
-        println!("setup: trunk {TRUNK_VERSION} present");
-        return Ok(());
-    }
-    println!("setup: installing trunk {TRUNK_VERSION} (16-20 minutes on 2 cores, once)");
-    // trunk 0.22.1 asks for Rust 1.96.1; Debian's 1.96 builds it when told to ignore that.
-    let mut install = if WasmToolchain::debian_ready() {
-        let mut cargo = Command::new(WasmToolchain::debian_cargo());
-        cargo.env("RUSTC", WasmToolchain::debian_rustc());
-        cargo
-    } else {
-        Command::new("cargo")
-    };
-    process::run(install.args([
-        "install",
-        "trunk",
-        "--version",
-        TRUNK_VERSION,
-        "--ignore-rust-version",
-    ]))
-}
-
 fn npm_packages(root: &Path) -> Result<()> {
     let e2e = root.join("e2e");
     let installed = e2e.join("node_modules/.package-lock.json");
@@ -167,9 +118,7 @@ fn npm_packages(root: &Path) -> Result<()> {
         println!("setup: npm packages of e2e/ present");
         return Ok(());
     }
-    println!(
-        "setup: installing the npm packages of e2e/ (Playwright without its browser, binaryen)"
-    );
+    println!("setup: Playwright without its browser download, axe-core, binaryen's wasm-opt");
     process::run(
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -182,15 +131,111 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-fn wasm_opt_version(npm_bin: &Path) -> Result<String> {
-    let text = process::output(Command::new(npm_bin.join("wasm-opt")).arg("--version"))
-        .ok_or_else(|| Failure("wasm-opt from npm's binaryen does not run".into()))?;
-    // "wasm-opt version 132 (version_132)"
-    let number = text
-        .split_whitespace()
-        .nth(2)
-        .ok_or_else(|| Failure(format!("unexpected `wasm-opt --version`: {text}")))?;
-    Ok(format!("version_{number}"))
+/// A package manager saying "installed" proves little (last round a wasm link failed on a
+/// machine where every named package was present): each tool is used once, and a failure names
+/// what is missing and what brings it.
+fn verify(root: &Path, toolchain: WasmToolchain, wasm_opt: &Path) -> Result<()> {
+    toolchain.link_probe(root)?;
+    println!(
+        "setup: ok  a wasm cdylib links with {}",
+        toolchain.describe()
+    );
+    let version = wasm_bindgen_matches_lockfile(root)?;
+    println!("setup: ok  wasm-bindgen {version} (in-process) matches Cargo.lock");
+    let wasm_opt_version =
+        process::output(Command::new(wasm_opt).arg("--version")).ok_or_else(|| {
+            Failure(format!(
+                "{} does not run: it comes from the npm package `binaryen` of e2e/package.json; \
+                 delete e2e/node_modules and run `cargo xtask setup` again",
+                wasm_opt.display()
+            ))
+        })?;
+    println!("setup: ok  {}", wasm_opt_version.trim());
+    let chromium = chromium_version()?;
+    println!("setup: ok  {chromium} starts headless and renders a page");
+    let hangul = hangul_font()?;
+    println!("setup: ok  Hangul font {hangul}");
+    Ok(())
+}
+
+/// The in-process wasm-bindgen must be the frontend's own version, or the bundle breaks at load.
+fn wasm_bindgen_matches_lockfile(root: &Path) -> Result<String> {
+    let lockfile = std::fs::read_to_string(root.join("Cargo.lock"))
+        .map_err(|e| Failure(format!("cannot read Cargo.lock: {e}")))?;
+    let wanted = locked_version(&lockfile, "wasm-bindgen").ok_or_else(|| {
+        Failure("Cargo.lock has no wasm-bindgen: is the frontend in the workspace?".into())
+    })?;
+    let linked = locked_version(&lockfile, "wasm-bindgen-cli-support")
+        .ok_or_else(|| Failure("Cargo.lock has no wasm-bindgen-cli-support".into()))?;
+    if linked == wanted {
+        Ok(wanted)
+    } else {
+        Err(Failure(format!(
+            "the frontend uses wasm-bindgen {wanted} but the xtask links wasm-bindgen-cli-support \
+             {linked}: set `wasm-bindgen-cli-support = \"={wanted}\"` in xtask/Cargo.toml"
+        )))
+    }
+}
+
+fn locked_version(lockfile: &str, crate_name: &str) -> Option<String> {
+    let name_line = format!("name = \"{crate_name}\"");
+    let mut lines = lockfile.lines();
+    lines.find(|line| *line == name_line)?;
+    let version = lines.next()?.strip_prefix("version = \"")?;
+    Some(version.trim_end_matches('"').to_owned())
+}
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// What the browser tests pass too: this machine's network is closed, and as root Chromium needs
+/// `--no-sandbox`.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+fn chromium_version() -> Result<String> {
+    let missing = |why: String| {
+        Failure(format!(
+            "{why}: Chromium comes from Debian's package `chromium` \
+             (`apt-get install --no-install-recommends chromium`)"
+        ))
+    };
+    let version = process::output(Command::new(CHROMIUM).arg("--version"))
+        .ok_or_else(|| missing(format!("{CHROMIUM} --version does not run")))?;
+    let profile = std::env::temp_dir().join(format!("xtask-chromium-{}", std::process::id()));
+    let page = process::output_within(
+        Command::new(CHROMIUM)
+            .args(CHROMIUM_FLAGS)
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(["--dump-dom", "data:text/html,<p>chromium-ok</p>"]),
+        std::time::Duration::from_secs(60),
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+    match page {
+        Some(dom) if dom.contains("chromium-ok") => Ok(version.trim().to_owned()),
+        _ => Err(missing(format!(
+            "{} is installed but does not render a page headless within 60 s",
+            version.trim()
+        ))),
+    }
+}
+
+fn hangul_font() -> Result<String> {
+    process::output(Command::new("fc-list").args([":lang=ko", "family"]))
+        .and_then(|families| families.lines().next().map(str::to_owned))
+        .ok_or_else(|| {
+            Failure(
+                "no font with Hangul (fc-list :lang=ko is empty or fc-list is missing): Korean \
+                 text would render as boxes; install Debian's `fonts-noto-cjk` and `fontconfig`"
+                    .into(),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -206,5 +251,11 @@ mod tests {
             Some("0.2.130")
         );
         assert_eq!(locked_version(lockfile, "leptos"), None);
+    }
+
+    #[test]
+    fn the_in_process_wasm_bindgen_is_the_frontends() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        wasm_bindgen_matches_lockfile(root).unwrap();
     }
 }

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::process;
+use crate::process::{self, Failure};
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_BIN: &str = "/usr/bin";
@@ -44,54 +44,117 @@ impl WasmToolchain {
         }
     }
 
-    /// Whether Debian's Rust packages are ready for wasm builds.
-    pub fn debian_ready() -> bool {
-        Path::new(DEBIAN_BIN).join("cargo").is_file()
-            && Path::new(DEBIAN_BIN).join("rust-lld").exists()
-            && Path::new(DEBIAN_STD_SOURCES).is_dir()
-    }
-
-    pub fn debian_cargo() -> PathBuf {
+    fn debian_cargo() -> PathBuf {
         Path::new(DEBIAN_BIN).join("cargo")
     }
 
-    pub fn debian_rustc() -> PathBuf {
+    fn debian_rustc() -> PathBuf {
         Path::new(DEBIAN_BIN).join("rustc")
-    }
-
-    /// Sets up `command` (cargo or trunk, which calls `cargo` by name) to build wasm with this
-    /// toolchain; `tool_dirs` go first on PATH so that trunk finds the pinned tools.
-    pub fn configure(self, command: &mut Command, tool_dirs: &[PathBuf]) {
-        let mut path: Vec<PathBuf> = tool_dirs.to_vec();
-        if self == Self::DebianBuildStd {
-            path.push(PathBuf::from(DEBIAN_BIN));
-            command
-                .env("CARGO", Self::debian_cargo())
-                .env("RUSTC", Self::debian_rustc())
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
-                .env_remove("RUSTUP_TOOLCHAIN")
-                .env_remove("RUSTC_WRAPPER")
-                .env_remove("RUSTDOC");
-        }
-        path.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let joined: OsString = std::env::join_paths(path).expect("PATH entries hold no separator");
-        command.env("PATH", joined);
     }
 
     /// The cargo that builds for wasm32 with this toolchain.
     pub fn cargo(self, root: &Path) -> Command {
-        let mut command = match self {
+        match self {
             Self::Installed => process::cargo_host(root),
             Self::DebianBuildStd => {
                 let mut command = Command::new(Self::debian_cargo());
-                command.current_dir(root);
+                let mut path = vec![PathBuf::from(DEBIAN_BIN)];
+                path.extend(std::env::split_paths(
+                    &std::env::var_os("PATH").unwrap_or_default(),
+                ));
+                let path: OsString =
+                    std::env::join_paths(path).expect("PATH entries hold no separator");
+                command
+                    .current_dir(root)
+                    .env("PATH", path)
+                    .env("CARGO", Self::debian_cargo())
+                    .env("RUSTC", Self::debian_rustc())
+                    .env("RUSTC_BOOTSTRAP", "1")
+                    .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+                    .env_remove("RUSTUP_TOOLCHAIN")
+                    .env_remove("RUSTC_WRAPPER")
+                    .env_remove("RUSTDOC");
                 command
             }
-        };
-        self.configure(&mut command, &[]);
-        command
+        }
     }
+
+    /// Links a tiny `no_std` wasm cdylib with this toolchain, once per toolchain version: the
+    /// compiler, the std sources and the linker each prove themselves, and a failure names the
+    /// Debian package that brings the missing piece.
+    pub fn link_probe(self, root: &Path) -> process::Result<()> {
+        if self == Self::DebianBuildStd {
+            for (path, package) in [
+                (Self::debian_cargo(), "cargo-web"),
+                (Self::debian_rustc(), "rustc-web"),
+                (PathBuf::from(DEBIAN_STD_SOURCES), "rust-web-src"),
+                (Path::new(DEBIAN_BIN).join("rust-lld"), "rust-web-llvm"),
+            ] {
+                if !path.exists() {
+                    return Err(Failure(format!(
+                        "{} is missing: it comes from Debian's `{package}` \
+                         (`apt-get install --no-install-recommends {package}`)",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        let probe = root.join("target/xtask/wasm-probe");
+        let rustc = match self {
+            Self::Installed => PathBuf::from("rustc"),
+            Self::DebianBuildStd => Self::debian_rustc(),
+        };
+        let version = process::output(Command::new(rustc).arg("-vV")).unwrap_or_default();
+        let stamp = probe.join("linked-with");
+        if std::fs::read_to_string(&stamp).is_ok_and(|linked| linked == version) {
+            return Ok(());
+        }
+        write_probe_crate(&probe)?;
+        let mut build = self.cargo(root);
+        build
+            .current_dir(&probe)
+            .args(["build", "--quiet", "--target", WASM_TARGET])
+            .arg("--target-dir")
+            .arg(probe.join("target"));
+        if self == Self::DebianBuildStd {
+            build.env("CARGO_UNSTABLE_BUILD_STD", "core");
+        }
+        process::run(&mut build).map_err(|failure| {
+            Failure(format!(
+                "{failure}: the wasm toolchain ({}) cannot link a wasm cdylib; see the \
+                 compiler's message above",
+                self.describe()
+            ))
+        })?;
+        let wasm = probe.join(format!("target/{WASM_TARGET}/debug/wasm_probe.wasm"));
+        match std::fs::read(&wasm) {
+            Ok(bytes) if bytes.starts_with(b"\0asm") => {
+                std::fs::write(&stamp, version).map_err(|e| Failure(e.to_string()))
+            }
+            _ => Err(Failure(format!(
+                "the wasm probe built but {} is not a wasm module",
+                wasm.display()
+            ))),
+        }
+    }
+}
+
+fn write_probe_crate(probe: &Path) -> process::Result<()> {
+    let write = |relative: &str, text: &str| {
+        let path = probe.join(relative);
+        std::fs::create_dir_all(path.parent().expect("a file in a folder"))
+            .and_then(|()| std::fs::write(&path, text))
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))
+    };
+    write(
+        "Cargo.toml",
+        "[package]\nname = \"wasm-probe\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\
+         [lib]\ncrate-type = [\"cdylib\"]\n[workspace]\n",
+    )?;
+    write(
+        "src/lib.rs",
+        "#![no_std]\n\
+         #[panic_handler]\nfn panic(_: &core::panic::PanicInfo) -> ! { loop {} }\n\
+         #[no_mangle]\npub extern \"C\" fn triple(x: u32) -> u32 { x.wrapping_mul(3) }\n",
+    )
 }

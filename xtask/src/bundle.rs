@@ -1,0 +1,223 @@
+//! The browser bundle in `target/dist`, made from the frontend's wasm, the top-level `index.html`
+//! and `style/`: wasm-bindgen (in-process, the lockfile's version), wasm-opt -Oz, and names with a
+//! content hash so the proxy can serve them as immutable. This is what trunk did for us; doing it
+//! here means a fresh machine compiles no build tool, and the page needs no inline script (a
+//! Content-Security-Policy without `'unsafe-inline'` can serve it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::process::{self, Failure, Result};
+
+const APP: &str = "frontend";
+/// Where `index.html` asks for the app; replaced by the hashed script and a preload of its wasm.
+const APP_PLACEHOLDER: &str = r#"<script type="module" src="frontend.js"></script>"#;
+
+pub struct Inputs<'a> {
+    pub root: &'a Path,
+    /// The frontend as cargo built it, before wasm-bindgen.
+    pub wasm: &'a Path,
+    pub wasm_opt: &'a Path,
+}
+
+pub fn write(inputs: &Inputs) -> Result<()> {
+    let root = inputs.root;
+    let dist = root.join("target/dist");
+    let template = read_text(&root.join("index.html"))?;
+    let wasm = std::fs::read(inputs.wasm).map_err(|e| io(inputs.wasm, e))?;
+    let stylesheets = stylesheet_links(&template);
+    let mut fingerprint = Fnv::default();
+    fingerprint.add(&wasm).add(template.as_bytes());
+    for href in &stylesheets {
+        fingerprint.add(&std::fs::read(root.join(href)).map_err(|e| io(&root.join(href), e))?);
+    }
+    let stamp = dist.join(".inputs");
+    let fingerprint = fingerprint.hex();
+    if read_text(&stamp).is_ok_and(|old| old == fingerprint) {
+        println!("bundle: target/dist is up to date");
+        return Ok(());
+    }
+
+    let staging = root.join("target/bundle");
+    let _ = std::fs::remove_dir_all(&staging);
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_bytes(APP, wasm)
+        .out_name(APP)
+        .web(true)
+        .and_then(|bindgen| bindgen.typescript(false).generate(&staging))
+        .map_err(|e| Failure(format!("wasm-bindgen failed: {e:#}")))?;
+    let optimised = staging.join("optimised.wasm");
+    process::run(
+        Command::new(inputs.wasm_opt)
+            .arg("-Oz")
+            .arg(staging.join(format!("{APP}_bg.wasm")))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+
+    let _ = std::fs::remove_dir_all(&dist);
+    std::fs::create_dir_all(&dist).map_err(|e| io(&dist, e))?;
+    let wasm = std::fs::read(&optimised).map_err(|e| io(&optimised, e))?;
+    let wasm_name = format!("{APP}-{}_bg.wasm", Fnv::of(&wasm));
+    write_file(&dist.join(&wasm_name), &wasm)?;
+    let js = read_text(&staging.join(format!("{APP}.js")))? + &start_app(&wasm_name);
+    let js_name = format!("{APP}-{}.js", Fnv::of(js.as_bytes()));
+    write_file(&dist.join(&js_name), js.as_bytes())?;
+
+    let mut index = template.replacen(APP_PLACEHOLDER, &app_tags(&js_name, &wasm_name), 1);
+    if index == template {
+        return Err(Failure(format!(
+            "index.html has no `{APP_PLACEHOLDER}` to replace with the app"
+        )));
+    }
+    for href in &stylesheets {
+        let css = minify_css(&read_text(&root.join(href))?);
+        let stem = Path::new(href)
+            .file_stem()
+            .map_or("style".into(), |s| s.to_string_lossy());
+        let name = format!("{stem}-{}.css", Fnv::of(css.as_bytes()));
+        write_file(&dist.join(&name), css.as_bytes())?;
+        index = index.replace(&format!("href=\"{href}\""), &format!("href=\"/{name}\""));
+    }
+    write_file(&dist.join("index.html"), index.as_bytes())?;
+    write_file(&stamp, fingerprint.as_bytes())?;
+    for entry in std::fs::read_dir(&dist)
+        .map_err(|e| io(&dist, e))?
+        .flatten()
+    {
+        let size = entry.metadata().map_or(0, |m| m.len());
+        println!(
+            "bundle: {:<40} {:>8.1} KB",
+            entry.file_name().to_string_lossy(),
+            size as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// Appended to wasm-bindgen's module so that loading the script starts the app: no inline script.
+fn start_app(wasm_name: &str) -> String {
+    format!("\n__wbg_init({{ module_or_path: new URL(\"{wasm_name}\", import.meta.url) }});\n")
+}
+
+fn app_tags(js_name: &str, wasm_name: &str) -> String {
+    // The wasm is fetched while the script is parsed, not after: one round trip saved.
+    format!(
+        r#"<link rel="preload" href="/{wasm_name}" as="fetch" type="application/wasm" crossorigin="anonymous" />
+    <script type="module" src="/{js_name}"></script>"#
+    )
+}
+
+/// The `href`s of `<link rel="stylesheet" href="...">` in the page.
+fn stylesheet_links(html: &str) -> Vec<String> {
+    html.split("<link")
+        .skip(1)
+        .filter(|tag| tag.contains(r#"rel="stylesheet""#))
+        .filter_map(|tag| {
+            let rest = tag.split_once("href=\"")?.1;
+            Some(rest.split_once('"')?.0.to_owned())
+        })
+        .collect()
+}
+
+/// Comments and indentation only: safe for any CSS, and most of what a minifier saves.
+fn minify_css(css: &str) -> String {
+    let mut without_comments = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        without_comments.push_str(&rest[..start]);
+        rest = rest[start + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    without_comments.push_str(rest);
+    without_comments
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// FNV-1a, 64 bits: a content hash for cache-busting names, not for security.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn add(&mut self, bytes: &[u8]) -> &mut Self {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self
+    }
+
+    fn hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+
+    fn of(bytes: &[u8]) -> String {
+        Self::default().add(bytes).hex()
+    }
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| io(path, e))
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| io(path, e))
+}
+
+fn io(path: &Path, error: std::io::Error) -> Failure {
+    Failure(format!("{}: {error}", PathBuf::from(path).display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_stylesheets_of_the_page() {
+        let html = r#"<link rel="icon" href="data:," />
+            <link rel="stylesheet" href="style/main.css" /><link rel="stylesheet" href="b.css">"#;
+        assert_eq!(stylesheet_links(html), ["style/main.css", "b.css"]);
+    }
+
+    #[test]
+    fn minifying_drops_comments_and_indentation_only() {
+        let css = "/* why */\n.a {\n  color: red; /* note */\n}\n\n  .b > .c { margin: 0 1px; }\n";
+        assert_eq!(
+            minify_css(css),
+            ".a {\ncolor: red;\n}\n.b > .c { margin: 0 1px; }"
+        );
+    }
+
+    #[test]
+    fn hashes_are_sixteen_hex_digits_and_follow_the_content() {
+        assert_eq!(Fnv::of(b""), "cbf29ce484222325");
+        assert_eq!(Fnv::of(b"a"), "af63dc4c8601ec8c");
+        assert_ne!(Fnv::of(b"ab"), Fnv::of(b"ba"));
+    }
+
+    #[test]
+    fn the_page_starts_the_app_from_the_hashed_names() {
+        let tags = app_tags("frontend-1.js", "frontend-2_bg.wasm");
+        assert!(tags.contains(r#"src="/frontend-1.js""#), "{tags}");
+        assert!(tags.contains(r#"href="/frontend-2_bg.wasm""#), "{tags}");
+        assert!(start_app("frontend-2_bg.wasm").contains("\"frontend-2_bg.wasm\""));
+    }
+
+    #[test]
+    fn the_top_level_page_has_the_app_placeholder() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let page = std::fs::read_to_string(root.join("index.html")).unwrap();
+        assert!(page.contains(APP_PLACEHOLDER), "{page}");
+        assert_eq!(stylesheet_links(&page), ["style/main.css"]);
+    }
+}
