@@ -8,15 +8,16 @@
 //! first-activation wait, a disabled dataflow. An unknown dataflow is 404, as documented.
 
 use axum::{
-    Json,
+    Json, Router,
     body::Bytes,
     extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
+    routing::post,
 };
 use serde_json::json;
 use shared::aep::adhoc::{
-    ActivationInfo, ActivationOrder, AdhocRunRequestV1, AdhocRunRequestV2, AdhocRunResponse,
+    self, ActivationInfo, ActivationOrder, AdhocRunRequestV1, AdhocRunRequestV2, AdhocRunResponse,
     V2_ACCEPT,
 };
 use shared::aep::run::RUNS_PATH;
@@ -25,7 +26,7 @@ use std::collections::HashSet;
 
 use shared::time::EpochMillis;
 
-use crate::gateway::{SandboxExtension, header as header_value};
+use crate::wire::{SandboxExtension, header as header_value};
 use crate::world::{RunRecord, Sandbox, World};
 use crate::{Config, Emulator};
 
@@ -48,7 +49,11 @@ impl IntoResponse for Refusal {
     }
 }
 
-pub async fn run(
+pub fn routes() -> Router<Emulator> {
+    Router::new().route(adhoc::PATH, post(run))
+}
+
+async fn run(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     headers: HeaderMap,

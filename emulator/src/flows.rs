@@ -2,24 +2,34 @@
 //! `count=true` and `limit`/`continuationToken` paging.
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
+    routing::get,
 };
 use serde_json::{Value, json};
+use shared::aep::{flow::FLOWS_PATH, run::RUNS_PATH};
 
 use crate::Emulator;
 use crate::filter;
-use crate::gateway::{
+use crate::wire::{
     Query, SandboxExtension, SandboxName, flow_service_error, json_value, number_param, param,
     params,
 };
 
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route(FLOWS_PATH, get(list_flows))
+        .route(&format!("{FLOWS_PATH}/{{id}}"), get(get_flow))
+        .route(RUNS_PATH, get(list_runs))
+        .route(&format!("{RUNS_PATH}/{{id}}"), get(get_run))
+}
+
 /// Flow Service returns at most 100 entities a call.
 const MAX_LIMIT: u64 = 100;
 
-pub async fn list_flows(
+async fn list_flows(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     query: Query,
@@ -28,7 +38,7 @@ pub async fn list_flows(
     list(items, &query, "/flows")
 }
 
-pub async fn get_flow(
+async fn get_flow(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     Path(id): Path<String>,
@@ -45,7 +55,7 @@ pub async fn get_flow(
     }
 }
 
-pub async fn list_runs(
+async fn list_runs(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     query: Query,
@@ -54,7 +64,7 @@ pub async fn list_runs(
     list(runs_json(&emulator, &sandbox), &query, "/runs")
 }
 
-pub async fn get_run(
+async fn get_run(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     Path(id): Path<String>,

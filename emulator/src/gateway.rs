@@ -3,43 +3,23 @@
 //! the gateway's documented status and body, and picks the sandbox.
 
 use axum::{
-    Extension, Json, Router,
+    Json, Router,
     body::{Body, to_bytes},
     extract::{MatchedPath, Request, State},
     http::{HeaderMap, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
-use serde_json::{Value, json};
-use shared::aep::{adhoc, export_job, flow, run, segment};
+use serde_json::json;
 
-use crate::{Emulator, adhoc as adhocrun, admin::LoggedRequest, flows, segments};
-
-/// The sandbox a request addressed (`x-sandbox-name`, `prod` when absent).
-#[derive(Clone, Debug)]
-pub struct SandboxName(pub String);
+use crate::wire::{SandboxName, gateway_error, header};
+use crate::{Emulator, admin::LoggedRequest};
 
 const LOGGED_BODY_LIMIT: usize = 1 << 20;
 
-pub fn platform_routes(emulator: &Emulator) -> Router<Emulator> {
-    Router::new()
-        .route(flow::FLOWS_PATH, get(flows::list_flows))
-        .route(
-            &format!("{}/{{id}}", flow::FLOWS_PATH),
-            get(flows::get_flow),
-        )
-        .route(run::RUNS_PATH, get(flows::list_runs))
-        .route(&format!("{}/{{id}}", run::RUNS_PATH), get(flows::get_run))
-        .route(segment::DEFINITIONS_PATH, get(segments::list_definitions))
-        .route(
-            &format!("{}/{{id}}", segment::DEFINITIONS_PATH),
-            get(segments::get_definition),
-        )
-        .route(segment::AUDIENCES_PATH, get(segments::list_audiences))
-        .route(export_job::PATH, get(segments::list_export_jobs))
-        .route(adhoc::PATH, post(adhocrun::run))
-        .route_layer(middleware::from_fn_with_state(emulator.clone(), gateway))
+/// The Platform's `routes` behind the gateway.
+pub fn guard(emulator: &Emulator, routes: Router<Emulator>) -> Router<Emulator> {
+    routes.route_layer(middleware::from_fn_with_state(emulator.clone(), gateway))
 }
 
 async fn gateway(State(emulator): State<Emulator>, request: Request, next: Next) -> Response {
@@ -168,83 +148,4 @@ fn check_credentials(emulator: &Emulator, headers: &HeaderMap) -> Result<(), Rej
         }
         Some(_) => Ok(()),
     }
-}
-
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-}
-
-pub fn gateway_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"error_code": code, "message": message})),
-    )
-        .into_response()
-}
-
-/// Flow Service's error body.
-pub fn flow_service_error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"errorMessage": message.into()}))).into_response()
-}
-
-/// Segmentation's RFC 7807-like error body.
-pub fn segmentation_error(
-    status: StatusCode,
-    code: &str,
-    title: &str,
-    detail: impl Into<String>,
-) -> Response {
-    (
-        status,
-        Json(json!({
-            "type": format!("https://ns.adobe.com/aep/errors/{code}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail.into(),
-        })),
-    )
-        .into_response()
-}
-
-pub type Query = axum::extract::Query<Vec<(String, String)>>;
-
-pub fn param<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-pub fn params<'a>(query: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> {
-    query
-        .iter()
-        .filter(move |(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// A numeric query parameter within bounds, or the error saying what is allowed.
-pub fn number_param(
-    query: &[(String, String)],
-    key: &str,
-    default: u64,
-    max: u64,
-) -> Result<u64, String> {
-    match param(query, key) {
-        None => Ok(default),
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if n <= max => Ok(n),
-            _ => Err(format!(
-                "{key} must be a whole number from 0 to {max}, not {text:?}"
-            )),
-        },
-    }
-}
-
-pub type SandboxExtension = Extension<SandboxName>;
-
-pub fn json_value<T: serde::Serialize>(value: &T) -> Value {
-    serde_json::to_value(value).expect("wire types serialise")
 }

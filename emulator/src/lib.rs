@@ -18,6 +18,7 @@ mod ids;
 mod ims;
 mod segments;
 mod template;
+mod wire;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -130,7 +131,12 @@ impl Emulator {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(ims::routes())
-            .merge(gateway::platform_routes(self))
+            .merge(gateway::guard(
+                self,
+                flows::routes()
+                    .merge(segments::routes())
+                    .merge(adhoc::routes()),
+            ))
             .nest("/emulator", admin::routes())
             .with_state(self.clone())
     }

@@ -3,19 +3,29 @@
 //! `link.next`, `status`).
 
 use axum::{
-    Json,
+    Json, Router,
     extract::{Path, State},
     http::StatusCode,
     response::{IntoResponse, Response},
+    routing::get,
 };
 use serde_json::{Value, json};
-use shared::aep::export_job::ExportJobStatus;
+use shared::aep::export_job::{self, ExportJobStatus};
+use shared::aep::segment::{AUDIENCES_PATH, DEFINITIONS_PATH};
 
 use crate::Emulator;
 use crate::filter;
-use crate::gateway::{
+use crate::wire::{
     Query, SandboxExtension, json_value, number_param, param, params, segmentation_error,
 };
+
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route(DEFINITIONS_PATH, get(list_definitions))
+        .route(&format!("{DEFINITIONS_PATH}/{{id}}"), get(get_definition))
+        .route(AUDIENCES_PATH, get(list_audiences))
+        .route(export_job::PATH, get(list_export_jobs))
+}
 
 const MAX_LIMIT: u64 = 100;
 
@@ -38,7 +48,7 @@ fn window(query: &[(String, String)]) -> Result<(usize, usize), String> {
     Ok((start, limit))
 }
 
-pub async fn list_definitions(
+async fn list_definitions(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     query: Query,
@@ -84,7 +94,7 @@ fn definition_json(
     json
 }
 
-pub async fn get_definition(
+async fn get_definition(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     Path(id): Path<String>,
@@ -104,7 +114,7 @@ pub async fn get_definition(
     }
 }
 
-pub async fn list_audiences(
+async fn list_audiences(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     query: Query,
@@ -169,7 +179,7 @@ pub async fn list_audiences(
     Json(body).into_response()
 }
 
-pub async fn list_export_jobs(
+async fn list_export_jobs(
     State(emulator): State<Emulator>,
     sandbox: SandboxExtension,
     query: Query,
