@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use shared::portal::{Mode, Role, Session};
 
 use crate::api;
-use crate::i18n::{Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, use_lang};
 use crate::router::{Link, Location, Page};
 use crate::views::{
     activate::ActivateView, history::HistoryView, history_detail::HistoryDetailView,
@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("lang", lang.get().code());
         }
-        document().set_title(crate::i18n::text(lang.get(), "app.title"));
+        document().set_title(crate::i18n::text(lang.get(), Key::AppTitle));
     });
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
@@ -28,10 +28,10 @@ pub fn App() -> impl IntoView {
     view! {
             <DemoBanner />
             <header class="top-bar">
-                <p class="product">{move || t("app.title")}</p>
-                <nav aria-label=move || t("nav.label")>
-                    <Link href="/activate">{move || t("nav.activate")}</Link>
-                    <Link href="/history">{move || t("nav.history")}</Link>
+                <p class="product">{move || t(Key::AppTitle)}</p>
+                <nav aria-label=move || t(Key::NavLabel)>
+                    <Link href="/activate">{move || t(Key::NavActivate)}</Link>
+                    <Link href="/history">{move || t(Key::NavHistory)}</Link>
                 </nav>
                 <div class="top-bar-end">
                     <CurrentUser />
@@ -54,7 +54,9 @@ fn DemoBanner() -> impl IntoView {
     let session = expect_context::<SessionResource>();
     move || {
         let demo = matches!(session.get(), Some(Ok(s)) if s.mode == Mode::Demo);
-        demo.then(|| view! { <p class="demo-banner" role="status">{move || t("demo.banner")}</p> })
+        demo.then(
+            || view! { <p class="demo-banner" role="status">{move || t(Key::DemoBanner)}</p> },
+        )
     }
 }
 
@@ -64,9 +66,9 @@ fn CurrentUser() -> impl IntoView {
     move || {
         session.get().and_then(Result::ok).map(|s| {
             let role = if s.roles.contains(&Role::Activator) {
-                "session.activator"
+                Key::SessionActivator
             } else {
-                "session.viewer"
+                Key::SessionViewer
             };
             view! {
                 <p class="current-user">
@@ -84,7 +86,7 @@ fn LanguageSwitch() -> impl IntoView {
     let lang = use_lang();
     view! {
         <label class="language">
-            {move || t("lang.label")}
+            {move || t(Key::LangLabel)}
             " "
             <select
                 prop:value=move || lang.get().code()

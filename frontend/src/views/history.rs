@@ -6,19 +6,20 @@ use shared::portal::{HistoryPage, HistoryRecord, Outcome};
 
 use crate::api;
 use crate::format;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 use crate::router::Link;
 use crate::views::problem::ProblemMessage;
 
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
-pub fn outcome_key(outcome: Outcome) -> &'static str {
+/// The words for an outcome, and the CSS class that marks it.
+pub fn outcome_key(outcome: Outcome) -> (Key, &'static str) {
     match outcome {
-        Outcome::Pending => "outcome.pending",
-        Outcome::Accepted => "outcome.accepted",
-        Outcome::Rejected => "outcome.rejected",
-        Outcome::Failed => "outcome.failed",
-        Outcome::Unknown => "outcome.unknown",
+        Outcome::Pending => (Key::OutcomePending, "pending"),
+        Outcome::Accepted => (Key::OutcomeAccepted, "accepted"),
+        Outcome::Rejected => (Key::OutcomeRejected, "rejected"),
+        Outcome::Failed => (Key::OutcomeFailed, "failed"),
+        Outcome::Unknown => (Key::OutcomeUnknown, "unknown"),
     }
 }
 
@@ -127,7 +128,7 @@ pub fn HistoryView() -> impl IntoView {
         });
     };
     let field = move |key: &'static str,
-                      label: &'static str,
+                      label: Key,
                       get: fn(&Filters) -> String,
                       set: fn(&mut Filters, String)| {
         let id = format!("filter-{key}");
@@ -139,39 +140,39 @@ pub fn HistoryView() -> impl IntoView {
     };
     view! {
         <section aria-labelledby="history-heading">
-            <h1 id="history-heading">{move || t("history.title")}</h1>
-            <p class="intro">{move || t("history.intro")}</p>
+            <h1 id="history-heading">{move || t(Key::HistoryTitle)}</h1>
+            <p class="intro">{move || t(Key::HistoryIntro)}</p>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
-                {field("destination", "history.filter.destination", |f| f.destination.clone(), |f, v| f.destination = v)}
-                {field("segment", "history.filter.segment", |f| f.segment.clone(), |f, v| f.segment = v)}
-                {field("user", "history.filter.user", |f| f.user.clone(), |f, v| f.user = v)}
-                <label for="filter-outcome">{move || t("history.filter.outcome")}</label>
+                {field("destination", Key::HistoryFilterDestination, |f| f.destination.clone(), |f, v| f.destination = v)}
+                {field("segment", Key::HistoryFilterSegment, |f| f.segment.clone(), |f, v| f.segment = v)}
+                {field("user", Key::HistoryFilterUser, |f| f.user.clone(), |f, v| f.user = v)}
+                <label for="filter-outcome">{move || t(Key::HistoryFilterOutcome)}</label>
                 <select id="filter-outcome" on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
-                    <option value="">{move || t("history.filter.any")}</option>
+                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
                     {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending].into_iter().map(|o| {
                         let value = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                        view! { <option value=value>{move || t(outcome_key(o))}</option> }
+                        view! { <option value=value>{move || t(outcome_key(o).0)}</option> }
                     }).collect_view()}
                 </select>
-                {field("from", "history.filter.from", |f| f.from.clone(), |f, v| f.from = v)}
-                {field("until", "history.filter.until", |f| f.until.clone(), |f, v| f.until = v)}
+                {field("from", Key::HistoryFilterFrom, |f| f.from.clone(), |f, v| f.from = v)}
+                {field("until", Key::HistoryFilterUntil, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
-            {move || stale.get().then(|| view! { <p role="status">{t("common.loading")}</p> })}
+            {move || stale.get().then(|| view! { <p role="status">{t(Key::CommonLoading)}</p> })}
             <div class="results" aria-busy=move || stale.get().to_string()>
             {move || match page.get() {
-                None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
+                None => view! { <p role="status">{t(Key::CommonLoading)}</p> }.into_any(),
                 Some((_, Err(problem))) => view! {
                     <ProblemMessage problem=problem />
-                    <button on:click=move |_| page.refetch()>{t("common.retry")}</button>
+                    <button on:click=move |_| page.refetch()>{t(Key::CommonRetry)}</button>
                 }.into_any(),
-                Some((_, Ok(first))) if first.items.is_empty() => view! { <p>{t("history.empty")}</p> }.into_any(),
+                Some((_, Ok(first))) if first.items.is_empty() => view! { <p>{t(Key::HistoryEmpty)}</p> }.into_any(),
                 Some((_, Ok(first))) => {
                     let records = Signal::derive(move || first.items.iter().cloned().chain(older.get()).collect::<Vec<_>>());
                     view! { <HistoryTable records=records /> }.into_any()
                 }
             }}
             </div>
-            {move || next_cursor.get().map(|_| view! { <button on:click=load_older>{t("history.more")}</button> })}
+            {move || next_cursor.get().map(|_| view! { <button on:click=load_older>{t(Key::HistoryMore)}</button> })}
         </section>
     }
 }
@@ -180,15 +181,15 @@ pub fn HistoryView() -> impl IntoView {
 fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
     view! {
         <table class="history">
-            <caption>{move || t("history.title")}</caption>
+            <caption>{move || t(Key::HistoryTitle)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{move || t("history.when")}</th>
-                    <th scope="col">{move || t("history.who")}</th>
-                    <th scope="col">{move || t("history.destinations")}</th>
-                    <th scope="col">{move || t("history.segments")}</th>
-                    <th scope="col">{move || t("history.outcome")}</th>
-                    <th scope="col">{move || t("history.details")}</th>
+                    <th scope="col">{move || t(Key::HistoryWhen)}</th>
+                    <th scope="col">{move || t(Key::HistoryWho)}</th>
+                    <th scope="col">{move || t(Key::HistoryDestinations)}</th>
+                    <th scope="col">{move || t(Key::HistorySegments)}</th>
+                    <th scope="col">{move || t(Key::HistoryOutcome)}</th>
+                    <th scope="col">{move || t(Key::HistoryDetails)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -198,15 +199,15 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
                     children=|r| {
                         let segments: usize = r.activation_info.values().map(Vec::len).sum();
                         let destinations = r.activation_info.keys().cloned().collect::<Vec<_>>().join(", ");
-                        let key = outcome_key(r.outcome);
+                        let (key, class) = outcome_key(r.outcome);
                         view! {
                             <tr>
                                 <td>{format::instant(r.created_at)}</td>
                                 <td>{r.user.clone()}</td>
                                 <td class="ids">{destinations}</td>
                                 <td>{segments}</td>
-                                <td><span class=format!("outcome outcome-{}", key.trim_start_matches("outcome."))>{move || t(key)}</span></td>
-                                <td><Link href=format!("/history/{}", r.id)>{move || t("history.details")}</Link></td>
+                                <td><span class=format!("outcome outcome-{class}")>{move || t(key)}</span></td>
+                                <td><Link href=format!("/history/{}", r.id)>{move || t(Key::HistoryDetails)}</Link></td>
                             </tr>
                         }
                     }

@@ -6,7 +6,7 @@ use shared::portal::HistoryDetail;
 
 use crate::api;
 use crate::format;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 use crate::router::Link;
 use crate::views::history::outcome_key;
 use crate::views::problem::ProblemMessage;
@@ -42,14 +42,14 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
     }
     view! {
         <section aria-labelledby="detail-heading">
-            <h1 id="detail-heading">{move || t("detail.title")}</h1>
-            <Link href="/history">{move || t("detail.back")}</Link>
+            <h1 id="detail-heading">{move || t(Key::DetailTitle)}</h1>
+            <Link href="/history">{move || t(Key::DetailBack)}</Link>
             {move || match detail.get() {
-                None => view! { <p role="status">{t("common.loading")}</p> }.into_any(),
+                None => view! { <p role="status">{t(Key::CommonLoading)}</p> }.into_any(),
                 Some(Err(problem)) => view! { <ProblemMessage problem=problem /> }.into_any(),
                 Some(Ok(detail)) => {
                     let record = detail.record.clone();
-                    let key = outcome_key(record.outcome);
+                    let (key, _) = outcome_key(record.outcome);
                     let orders = Signal::derive(move || {
                         detail.runs.iter().map(|r| OrderState {
                             destination: r.order.order.clone(),
@@ -61,14 +61,14 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                     });
                     view! {
                         <dl class="record">
-                            <dt>{t("history.when")}</dt><dd>{format::instant(record.created_at)}</dd>
-                            <dt>{t("history.who")}</dt><dd>{record.user.clone()}</dd>
-                            <dt>{t("history.outcome")}</dt><dd><span class="outcome">{t(key)}</span></dd>
-                            <dt>{t("history.destinations")}</dt>
+                            <dt>{t(Key::HistoryWhen)}</dt><dd>{format::instant(record.created_at)}</dd>
+                            <dt>{t(Key::HistoryWho)}</dt><dd>{record.user.clone()}</dd>
+                            <dt>{t(Key::HistoryOutcome)}</dt><dd><span class="outcome">{t(key)}</span></dd>
+                            <dt>{t(Key::HistoryDestinations)}</dt>
                             <dd>{record.activation_info.iter().map(|(d, s)| format!("{d}: {}", s.join(", "))).collect::<Vec<_>>().join(" · ")}</dd>
                         </dl>
                         {record.error.clone().map(|e| view! { <ProblemMessage problem=api::Problem(e) /> })}
-                        {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption="orders.title" /> })}
+                        {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption=Key::OrdersTitle /> })}
                     }.into_any()
                 }
             }}

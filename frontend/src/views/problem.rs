@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use shared::aep::adhoc::AdhocRunRejection;
 
 use crate::api::Problem;
-use crate::i18n::{Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, use_lang};
 
 #[component]
 pub fn ProblemMessage(problem: Problem) -> impl IntoView {
@@ -15,11 +15,11 @@ pub fn ProblemMessage(problem: Problem) -> impl IntoView {
     let violations = body.violations.clone();
     view! {
         <div class="problem" role="alert">
-            <p class="problem-title">{move || t("common.error")}</p>
+            <p class="problem-title">{move || t(Key::CommonError)}</p>
             {move || match &rejection {
-                Some(AdhocRunRejection::RunAlreadyGoingOn { .. }) => view! { <p>{t("error.run_going_on")}</p> }.into_any(),
+                Some(AdhocRunRejection::RunAlreadyGoingOn { .. }) => view! { <p>{t(Key::ErrorRunGoingOn)}</p> }.into_any(),
                 Some(AdhocRunRejection::NotInDataflowOrOutOfSchedule { segments }) => {
-                    view! { <p>{t("error.not_in_dataflow")} " " {segments.join(", ")}</p> }.into_any()
+                    view! { <p>{t(Key::ErrorNotInDataflow)} " " {segments.join(", ")}</p> }.into_any()
                 }
                 None => view! { <p>{message.clone()}</p> }.into_any(),
             }}

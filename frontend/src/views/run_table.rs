@@ -5,7 +5,7 @@ use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{Run, RunStatus};
 
 use crate::format;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderState {
@@ -16,30 +16,31 @@ pub struct OrderState {
     pub error: Option<String>,
 }
 
-pub fn status_key(run: Option<&Run>) -> &'static str {
+/// The words for a run's status, and the CSS class that marks it.
+pub fn status_key(run: Option<&Run>) -> (Key, &'static str) {
     match run.map(Run::status) {
-        Some(RunStatus::Success) => "status.success",
-        Some(RunStatus::Failed) => "status.failed",
-        Some(RunStatus::InProgress) => "status.processing",
-        None => "status.unknown",
+        Some(RunStatus::Success) => (Key::StatusSuccess, "success"),
+        Some(RunStatus::Failed) => (Key::StatusFailed, "failed"),
+        Some(RunStatus::InProgress) => (Key::StatusProcessing, "processing"),
+        None => (Key::StatusUnknown, "unknown"),
     }
 }
 
 #[component]
-pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: &'static str) -> impl IntoView {
+pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView {
     view! {
         <table class="runs">
             <caption>{move || t(caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{move || t("orders.segment")}</th>
-                    <th scope="col">{move || t("orders.destination")}</th>
-                    <th scope="col">{move || t("orders.status")}</th>
-                    <th scope="col">{move || t("orders.records")}</th>
-                    <th scope="col">{move || t("orders.files")}</th>
-                    <th scope="col">{move || t("orders.bytes")}</th>
-                    <th scope="col">{move || t("orders.duration")}</th>
-                    <th scope="col">{move || t("orders.errors")}</th>
+                    <th scope="col">{move || t(Key::OrdersSegment)}</th>
+                    <th scope="col">{move || t(Key::OrdersDestination)}</th>
+                    <th scope="col">{move || t(Key::OrdersStatus)}</th>
+                    <th scope="col">{move || t(Key::OrdersRecords)}</th>
+                    <th scope="col">{move || t(Key::OrdersFiles)}</th>
+                    <th scope="col">{move || t(Key::OrdersBytes)}</th>
+                    <th scope="col">{move || t(Key::OrdersDuration)}</th>
+                    <th scope="col">{move || t(Key::OrdersErrors)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -59,14 +60,14 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: &'static str) -> impl 
                             .map(|e| format!("{} ({})", e.message, e.code))
                             .collect();
                         errors.extend(o.error.clone());
-                        let status = status_key(o.run.as_ref());
+                        let (status, class) = status_key(o.run.as_ref());
                         let finished = o.run.as_ref().is_some_and(|r| r.status().is_finished());
                         view! {
                             <tr>
                                 <td>{o.segment.clone()}</td>
                                 <td>{o.destination.clone()}</td>
                                 <td>
-                                    <span class=format!("status status-{}", status.trim_start_matches("status.")) aria-busy=(!finished).to_string()>
+                                    <span class=format!("status status-{class}") aria-busy=(!finished).to_string()>
                                         {move || t(status)}
                                     </span>
                                 </td>

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use super::ActivateState;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 
 #[component]
 pub fn DestinationPicker() -> impl IntoView {
@@ -15,8 +15,8 @@ pub fn DestinationPicker() -> impl IntoView {
     };
     view! {
         <section class="panel destinations" aria-labelledby="destinations-heading">
-            <h2 id="destinations-heading">{move || t("destinations.title")}</h2>
-            {move || destinations().is_empty().then(|| view! { <p>{t("destinations.empty")}</p> })}
+            <h2 id="destinations-heading">{move || t(Key::DestinationsTitle)}</h2>
+            {move || destinations().is_empty().then(|| view! { <p>{t(Key::DestinationsEmpty)}</p> })}
             <ul class="destination-list">
                 <For
                     each=destinations
@@ -27,7 +27,7 @@ pub fn DestinationPicker() -> impl IntoView {
                             let id = id.clone();
                             move || state.selected.get().as_deref() == Some(id.as_str())
                         };
-                        let state_key = if d.enabled { "destinations.enabled" } else { "destinations.disabled" };
+                        let state_key = if d.enabled { Key::DestinationsEnabled } else { Key::DestinationsDisabled };
                         let count = d.segments.len();
                         view! {
                             <li>
@@ -41,7 +41,7 @@ pub fn DestinationPicker() -> impl IntoView {
                                 >
                                     <span class="destination-name">{d.name.clone()}</span>
                                     <span class="destination-meta">
-                                        {d.kind} " · " {move || t(state_key)} " · " {count} " " {move || t("destinations.segments")}
+                                        {d.kind} " · " {move || t(state_key)} " · " {count} " " {move || t(Key::DestinationsSegments)}
                                         {d.last_run.clone().map(|r| format!(" · {r}"))}
                                     </span>
                                 </button>

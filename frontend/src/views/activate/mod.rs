@@ -14,7 +14,7 @@ use shared::aep::adhoc::ActivationInfo;
 use shared::aep::run::Run;
 
 use crate::api;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 use crate::views::problem::ProblemMessage;
 use destinations::DestinationPicker;
 pub use facts::{Audiences, Facts};
@@ -85,8 +85,8 @@ pub fn ActivateView() -> impl IntoView {
     let loaded = Memo::new(move |_| facts.with(Option::is_some));
     view! {
         <section aria-labelledby="activate-heading" class="activate">
-            <h1 id="activate-heading">{move || t("activate.title")}</h1>
-            <p class="intro">{move || t("activate.intro")}</p>
+            <h1 id="activate-heading">{move || t(Key::ActivateTitle)}</h1>
+            <p class="intro">{move || t(Key::ActivateIntro)}</p>
             {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
                     <ProblemMessage problem=problem />
@@ -94,9 +94,9 @@ pub fn ActivateView() -> impl IntoView {
                         flows.refetch();
                         audiences.refetch();
                         export_jobs.refetch();
-                    }>{move || t("common.retry")}</button>
+                    }>{move || t(Key::CommonRetry)}</button>
                 }.into_any(),
-                (None, false) => view! { <p role="status">{move || t("common.loading")}</p> }.into_any(),
+                (None, false) => view! { <p role="status">{move || t(Key::CommonLoading)}</p> }.into_any(),
                 (None, true) => view! {
                     <div class="activate-grid">
                         <DestinationPicker />

@@ -5,6 +5,7 @@ use shared::aep::adhoc::ActivationOrder;
 
 use super::ActivateState;
 use crate::api;
+use crate::i18n::{Key, t};
 use crate::router::Link;
 use crate::views::run_table::{OrderState, RunTable};
 
@@ -99,9 +100,9 @@ pub fn OrdersPanel() -> impl IntoView {
     move || {
         state.submitted.get().map(|s| view! {
             <section class="panel orders" aria-labelledby="orders-heading">
-                <h2 id="orders-heading">{move || crate::i18n::t("orders.title")}</h2>
-                <RunTable orders=named caption="orders.title" />
-                {s.history_link.map(|href| view! { <Link href=href>{move || crate::i18n::t("orders.see_history")}</Link> })}
+                <h2 id="orders-heading">{move || t(Key::OrdersTitle)}</h2>
+                <RunTable orders=named caption=Key::OrdersTitle />
+                {s.history_link.map(|href| view! { <Link href=href>{move || t(Key::OrdersSeeHistory)}</Link> })}
             </section>
         })
     }

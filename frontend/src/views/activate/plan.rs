@@ -10,7 +10,7 @@ use super::segments::use_limits;
 use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
 use crate::app::SessionResource;
-use crate::i18n::{Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, use_lang};
 use crate::views::problem::ProblemMessage;
 
 #[component]
@@ -45,13 +45,13 @@ pub fn PlanPanel() -> impl IntoView {
     let count = move || state.plan.with(entry_count);
     let blocked_reason = move || {
         if !can_activate() {
-            Some("activate.viewer")
+            Some(Key::ActivateViewer)
         } else if state.plan.with(|p| p.is_empty()) {
-            Some("activate.nothing")
+            Some(Key::ActivateNothing)
         } else if checking.get() {
-            Some("activate.checking")
+            Some(Key::ActivateChecking)
         } else if !violations.get().is_empty() {
-            Some("activate.fix_first")
+            Some(Key::ActivateFixFirst)
         } else {
             None
         }
@@ -130,11 +130,11 @@ pub fn PlanPanel() -> impl IntoView {
     };
     view! {
         <section class="panel plan" aria-labelledby="plan-heading">
-            <h2 id="plan-heading">{move || t("plan.title")}</h2>
+            <h2 id="plan-heading">{move || t(Key::PlanTitle)}</h2>
             <p class="plan-count" aria-live="polite">
-                {move || format!("{} / {} {}", count(), limits.get().max_entries, t("plan.entries"))}
+                {move || format!("{} / {} {}", count(), limits.get().max_entries, t(Key::PlanEntries))}
             </p>
-            {move || state.plan.with(|p| p.is_empty()).then(|| view! { <p>{t("plan.empty")}</p> })}
+            {move || state.plan.with(|p| p.is_empty()).then(|| view! { <p>{t(Key::PlanEmpty)}</p> })}
             <ul class="plan-destinations">
                 {move || {
                     state.plan.get().into_iter().map(|(dataflow, segments)| {
@@ -145,7 +145,7 @@ pub fn PlanPanel() -> impl IntoView {
                                 <ul>
                                     {segments.into_iter().map(|segment| {
                                         let segment_name = name_of(&dataflow, Some(&segment));
-                                        let label = format!("{} {} ({})", t("plan.remove"), segment_name, destination_name);
+                                        let label = format!("{} {} ({})", t(Key::PlanRemove), segment_name, destination_name);
                                         let (dataflow, segment) = (dataflow.clone(), segment.clone());
                                         view! {
                                             <li>
@@ -160,7 +160,7 @@ pub fn PlanPanel() -> impl IntoView {
                                                             }
                                                         }
                                                     });
-                                                }>{t("plan.remove")}</button>
+                                                }>{t(Key::PlanRemove)}</button>
                                             </li>
                                         }
                                     }).collect_view()}
@@ -176,10 +176,10 @@ pub fn PlanPanel() -> impl IntoView {
                     if state.plan.with(|p| p.is_empty()) {
                         None
                     } else if violations.is_empty() {
-                        Some(view! { <p class="ok">"✓ " {t("plan.ok")}</p> }.into_any())
+                        Some(view! { <p class="ok">"✓ " {t(Key::PlanOk)}</p> }.into_any())
                     } else {
                         Some(view! {
-                            <p class="violations-title">"✗ " {t("plan.violations")}</p>
+                            <p class="violations-title">"✗ " {t(Key::PlanViolations)}</p>
                             <ul class="violations">
                                 {violations.into_iter().map(|v| {
                                     let text = if lang.get() == Lang::Ko { v.message.ko } else { v.message.en };
@@ -196,24 +196,24 @@ pub fn PlanPanel() -> impl IntoView {
                 disabled=move || blocked_reason().is_some() || sending.get()
                 on:click=open_confirmation
             >
-                {move || t("activate.button")}
+                {move || t(Key::ActivateButton)}
             </button>
             <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
             {move || confirming.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-heading" aria-describedby="confirm-summary">
-                    <h3 id="confirm-heading">{t("confirm.title")}</h3>
+                    <h3 id="confirm-heading">{t(Key::ConfirmTitle)}</h3>
                     <div id="confirm-summary">
-                        <p>{t("confirm.summary")}</p>
+                        <p>{t(Key::ConfirmSummary)}</p>
                         <ul>
                             {state.plan.get_untracked().into_iter().map(|(dataflow, segments)| view! {
-                                <li>{format!("{}: {} {}", name_of(&dataflow, None), segments.len(), t("destinations.segments"))}</li>
+                                <li>{format!("{}: {} {}", name_of(&dataflow, None), segments.len(), t(Key::DestinationsSegments))}</li>
                             }).collect_view()}
                         </ul>
                     </div>
                     <button class="primary" node_ref=confirm_button disabled=move || sending.get() on:click=send>
-                        {move || if sending.get() { t("confirm.sending") } else { t("confirm.yes") }}
+                        {move || if sending.get() { t(Key::ConfirmSending) } else { t(Key::ConfirmYes) }}
                     </button>
-                    <button on:click=move |_| confirming.set(false)>{t("confirm.no")}</button>
+                    <button on:click=move |_| confirming.set(false)>{t(Key::ConfirmNo)}</button>
                 </div>
             })}
             {move || problem.get().map(|p| view! { <ProblemMessage problem=p /> })}

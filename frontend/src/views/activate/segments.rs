@@ -8,7 +8,7 @@ use shared::time::EpochMillis;
 use super::ActivateState;
 use crate::app::SessionResource;
 use crate::format;
-use crate::i18n::t;
+use crate::i18n::{Key, t};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Badge {
@@ -31,12 +31,12 @@ impl Badge {
 
     fn text(&self) -> String {
         match self {
-            Self::Ready => t("badge.ready").into(),
-            Self::OutOfSchedule => t("badge.out_of_schedule").into(),
-            Self::Waiting(at) => format!("{} {} UTC", t("badge.waiting"), at.utc_hh_mm()),
-            Self::Running => t("badge.running").into(),
-            Self::ExportRunning => t("badge.export_running").into(),
-            Self::Blocked => t("badge.blocked").into(),
+            Self::Ready => t(Key::BadgeReady).into(),
+            Self::OutOfSchedule => t(Key::BadgeOutOfSchedule).into(),
+            Self::Waiting(at) => format!("{} {} UTC", t(Key::BadgeWaiting), at.utc_hh_mm()),
+            Self::Running => t(Key::BadgeRunning).into(),
+            Self::ExportRunning => t(Key::BadgeExportRunning).into(),
+            Self::Blocked => t(Key::BadgeBlocked).into(),
         }
     }
 }
@@ -193,14 +193,14 @@ pub fn SegmentPicker() -> impl IntoView {
     view! {
         <section class="panel segments" aria-labelledby="segments-heading">
             <h2 id="segments-heading">
-                {move || t("segments.title")}
+                {move || t(Key::SegmentsTitle)}
                 {move || state.selected.get().and_then(|d| state.facts.get()?.destination(&d).map(|d| format!(": {}", d.name)))}
             </h2>
             {move || match state.selected.get() {
-                None => view! { <p>{t("segments.choose_destination")}</p> }.into_any(),
+                None => view! { <p>{t(Key::SegmentsChooseDestination)}</p> }.into_any(),
                 Some(_) => view! {
                     <div class="segment-tools">
-                        <label for="segment-search">{move || t("segments.search")}</label>
+                        <label for="segment-search">{move || t(Key::SegmentsSearch)}</label>
                         <input
                             id="segment-search"
                             type="search"
@@ -214,13 +214,13 @@ pub fn SegmentPicker() -> impl IntoView {
                                 search.set(event_target_value(&ev));
                             }
                         />
-                        <button on:click=select_all>{move || t("segments.select_all")}</button>
-                        <button on:click=clear>{move || t("segments.clear")}</button>
+                        <button on:click=select_all>{move || t(Key::SegmentsSelectAll)}</button>
+                        <button on:click=clear>{move || t(Key::SegmentsClear)}</button>
                         <p class="segment-count" aria-live="polite">
-                            {move || format!("{} / {} {}", matching_count(), rows.with(Vec::len), t("segments.shown"))}
+                            {move || format!("{} / {} {}", matching_count(), rows.with(Vec::len), t(Key::SegmentsShown))}
                         </p>
                     </div>
-                    {move || (matching_count() == 0).then(|| view! { <p>{t("segments.none_match")}</p> })}
+                    {move || (matching_count() == 0).then(|| view! { <p>{t(Key::SegmentsNoneMatch)}</p> })}
                     <ul class="segment-list">
                         <For
                             each=drawn
@@ -242,8 +242,8 @@ pub fn SegmentPicker() -> impl IntoView {
                                         let evaluated = audience.as_ref().and_then(|a| a.evaluated_at());
                                         format!(
                                             "{}{}",
-                                            profiles.map(|n| format!("{} {} · ", format::count(n), t("segments.profiles"))).unwrap_or_default(),
-                                            evaluated.map(|at| format!("{} {} · ", t("segments.evaluated"), format::instant(at))).unwrap_or_default()
+                                            profiles.map(|n| format!("{} {} · ", format::count(n), t(Key::SegmentsProfiles))).unwrap_or_default(),
+                                            evaluated.map(|at| format!("{} {} · ", t(Key::SegmentsEvaluated), format::instant(at))).unwrap_or_default()
                                         )
                                     }
                                 };
@@ -270,7 +270,7 @@ pub fn SegmentPicker() -> impl IntoView {
                     </ul>
                     {move || (matching_count() > shown.get()).then(|| view! {
                         <button on:click=move |_| shown.update(|n| *n += SHOWN_AT_ONCE)>
-                            {format!("{} ({} / {})", t("segments.show_more"), shown.get(), matching_count())}
+                            {format!("{} ({} / {})", t(Key::SegmentsShowMore), shown.get(), matching_count())}
                         </button>
                     })}
                 }.into_any(),
