@@ -1,4 +1,4 @@
-//! The activation path (DESIGN §5): activator role, strict parsing, `Idempotency-Key`, the shared
+//! The activation path (ARCHITECTURE.md, *Request paths*): activator role, strict parsing, `Idempotency-Key`, the shared
 //! guardrails over fresh facts and the portal's own in-flight records, a durable audit record
 //! before the Platform is called, one call, the answer recorded.
 
@@ -20,8 +20,9 @@ use crate::auth::{User, sha256_hex};
 use crate::config::ApiVersion;
 use crate::error::ApiError;
 use crate::facts::PlatformFacts;
+use crate::store::FirstAnswer;
 use crate::upstream::PostFailure;
-use crate::{AppState, RequestId, now};
+use crate::{AppState, RequestId};
 
 const MAX_KEY_LENGTH: usize = 200;
 
@@ -48,7 +49,7 @@ pub async fn activate(
     {
         return Ok(answer);
     }
-    let facts_read_from = now();
+    let facts_read_from = state.clock.now();
     let facts = PlatformFacts::gather(&state.platform, &plan, &request_id).await?;
 
     // One activation at a time between reading the portal's in-flight records and writing its
@@ -77,7 +78,7 @@ pub async fn activate(
         .chain(portal_runs)
         .collect();
     let snapshot = Snapshot::new(&facts.flows, runs, &facts.export_jobs);
-    let now = now();
+    let now = state.clock.now();
     let violations = guardrails::check(&plan, &snapshot, now, &state.limits);
     let mut record = HistoryRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -106,45 +107,71 @@ pub async fn activate(
         record.error = Some(refusal.body());
         state
             .store
-            .insert(&record, key.as_deref(), &request_hash)
+            .insert(
+                &record,
+                key.as_deref(),
+                &request_hash,
+                Some(&refused(&refusal)),
+            )
             .await?;
         count_outcome(&state, Outcome::Rejected);
         return Err(refusal);
     }
     state
         .store
-        .insert(&record, key.as_deref(), &request_hash)
+        .insert(&record, key.as_deref(), &request_hash, None)
         .await?;
     drop(guard);
 
-    let outcome = send(&state, &record, &facts, &request_id).await;
-    let (status, result) = match outcome {
+    let (outcome, orders, error, answer) = match send(&state, &record, &facts, &request_id).await {
         Ok(response) => {
-            state
-                .store
-                .record_answer(
-                    &record.id,
-                    Outcome::Accepted,
-                    &response.order,
-                    None,
-                    crate::now(),
-                )
-                .await?;
-            count_outcome(&state, Outcome::Accepted);
-            (Outcome::Accepted, Ok(response))
+            let answer = FirstAnswer {
+                status: StatusCode::OK.as_u16(),
+                body: serde_json::to_string(&response).expect("an answer serialises"),
+            };
+            (Outcome::Accepted, response.order, None, answer)
         }
-        Err((outcome, error)) => {
-            state
-                .store
-                .record_answer(&record.id, outcome, &[], Some(&error.body()), crate::now())
-                .await?;
-            count_outcome(&state, outcome);
-            (outcome, Err(error))
-        }
+        Err((outcome, error)) => (outcome, Vec::new(), Some(error.body()), refused(&error)),
     };
-    tracing::info!(activation = %record.id, user = %user.name, outcome = ?status, "activation answered");
-    let response = result?;
-    Ok(accepted(&record.id, &response))
+    state
+        .store
+        .record_answer(
+            &record.id,
+            outcome,
+            &orders,
+            error.as_ref(),
+            Some(&answer),
+            state.clock.now(),
+        )
+        .await?;
+    count_outcome(&state, outcome);
+    tracing::info!(activation = %record.id, user = %user.name, outcome = ?outcome, "activation answered");
+    Ok(answer_with(&record.id, &answer))
+}
+
+/// The answer a portal error gives, as it is kept for replay.
+fn refused(error: &ApiError) -> FirstAnswer {
+    FirstAnswer {
+        status: error.status().as_u16(),
+        body: serde_json::to_string(&error.body()).expect("an error body serialises"),
+    }
+}
+
+/// The caller's answer from what is kept: the same bytes for the first request and any repeat.
+fn answer_with(record_id: &str, answer: &FirstAnswer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.body.clone(),
+    )
+        .into_response();
+    if status.is_success()
+        && let Ok(location) = HeaderValue::from_str(&format!("/api/history/{record_id}"))
+    {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 fn parse(body: &[u8]) -> Result<ActivationInfo, ApiError> {
@@ -180,37 +207,30 @@ async fn replay(
     key: &str,
     request_hash: &str,
 ) -> Result<Option<Response>, ApiError> {
-    let Some((record, first_hash)) = state.store.by_idempotency_key(key).await? else {
+    let Some(keyed) = state.store.by_idempotency_key(key).await? else {
         return Ok(None);
     };
-    if first_hash != request_hash {
+    if keyed.request_hash != request_hash {
         return Err(ApiError::IdempotencyKeyReused);
     }
-    let response = match (record.outcome, &record.error) {
-        (Outcome::Accepted, _) => accepted(&record.id, &AdhocRunResponse { order: record.orders.clone() }),
-        (Outcome::Pending, _) => (StatusCode::CONFLICT, Json(json!({"code": "ACTIVATION_IN_PROGRESS",
+    let record = &keyed.record;
+    let response = match (&keyed.first_answer, record.outcome) {
+        (Some(answer), _) => answer_with(&record.id, answer),
+        (None, Outcome::Pending) => (StatusCode::CONFLICT, Json(json!({"code": "ACTIVATION_IN_PROGRESS",
             "message": "The first request with this Idempotency-Key is still being sent; ask again in a moment.", "violations": []}))).into_response(),
-        (_, Some(error)) => {
-            let status = match error.code.as_str() {
-                "GUARDRAIL_VIOLATION" => StatusCode::UNPROCESSABLE_ENTITY,
-                "OUTCOME_UNKNOWN" => StatusCode::GATEWAY_TIMEOUT,
-                "PLATFORM_ERROR" => StatusCode::BAD_REQUEST,
-                _ => StatusCode::BAD_GATEWAY,
-            };
-            (status, Json(error.clone())).into_response()
-        }
-        (_, None) => (StatusCode::BAD_GATEWAY, Json(json!({"code": "OUTCOME_UNKNOWN", "message": "See the history.", "violations": []}))).into_response(),
+        // The portal stopped before it answered; the reconciler found the runs since.
+        (None, Outcome::Accepted) => answer_with(
+            &record.id,
+            &FirstAnswer {
+                status: StatusCode::OK.as_u16(),
+                body: json!({"order": record.orders}).to_string(),
+            },
+        ),
+        (None, _) => (StatusCode::CONFLICT, Json(json!({"code": "NO_FIRST_ANSWER",
+            "message": format!("The portal stopped before it answered the first request with this Idempotency-Key; its outcome is in the history record /api/history/{}.", record.id),
+            "violations": []}))).into_response(),
     };
     Ok(Some(response))
-}
-
-/// The Platform's `order` list, with where the portal keeps the record.
-fn accepted(record_id: &str, response: &AdhocRunResponse) -> Response {
-    let mut answer = Json(response).into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/history/{record_id}")) {
-        answer.headers_mut().insert(header::LOCATION, location);
-    }
-    answer
 }
 
 /// One POST; what became of it, for the record and the caller.

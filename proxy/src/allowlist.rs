@@ -1,4 +1,4 @@
-//! The Platform calls the browser may make through `/api/platform/...` (DESIGN §4). Anything
+//! The Platform calls the browser may make through `/api/platform/...` (ARCHITECTURE.md, *HTTP surface*). Anything
 //! else is a 404 that never leaves the proxy. Ids in paths are plain tokens: no `..`, no
 //! percent-encoding (so no encoded slash), no empty segment, nothing that could be a URL.
 

@@ -1,4 +1,4 @@
-//! Production settings: the `AEP_*` environment variables of DESIGN §6, or the same keys in a
+//! Production settings: the `AEP_*` environment variables of the README, or the same keys in a
 //! TOML file (`client_id` and `AEP_CLIENT_ID` are the same key). Every missing setting is named
 //! at start-up, all at once.
 

@@ -1,4 +1,4 @@
-//! Every error the portal makes, mapped once to HTTP with the body of DESIGN §4:
+//! Every error the portal makes, mapped once to HTTP with the body of ARCHITECTURE.md, *HTTP surface*:
 //! `{"code", "message", "violations"}`. Messages never carry a secret or a token.
 
 use axum::{
@@ -9,6 +9,8 @@ use axum::{
 use shared::aep::adhoc::AdhocRunRejection;
 use shared::guardrails::Violation;
 use shared::portal::ErrorBody;
+
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -43,7 +45,7 @@ pub enum ApiError {
     #[error("{0}")]
     OutcomeUnknown(String),
     #[error("The portal's history store failed: {0}")]
-    Store(String),
+    Store(StoreError),
 }
 
 impl ApiError {
@@ -81,13 +83,24 @@ impl ApiError {
     }
 
     pub fn body(&self) -> ErrorBody {
-        let mut body = ErrorBody::new(self.code(), self.to_string());
+        let mut body = ErrorBody::new(self.code(), self.public_message());
         match self {
             Self::Guardrails(violations) => body.violations = violations.clone(),
             Self::Upstream { rejection, .. } => body.rejection = rejection.clone(),
             _ => {}
         }
         body
+    }
+
+    /// What the caller reads. A store failure's cause (SQL, file paths, schema) stays in the log.
+    fn public_message(&self) -> String {
+        match self {
+            Self::Store(_) => "The portal's history store failed, so this request may be \
+                               incomplete: look at the history before you send it again. The \
+                               portal's log has the cause."
+                .into(),
+            other => other.to_string(),
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -107,8 +120,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Store(error.to_string())
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::InvalidCursor => Self::bad_request("INVALID_CURSOR", error.to_string()),
+            other => Self::Store(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_failure_keeps_its_cause_out_of_the_answer() {
+        let error = ApiError::from(StoreError::Database(sqlx::Error::Protocol(
+            "no such table: activations in /srv/portal/portal.sqlite".into(),
+        )));
+        let body = error.body();
+        assert_eq!(body.code, "STORE_FAILED");
+        assert!(!body.message.contains("activations"), "{}", body.message);
+        assert!(!body.message.contains("/srv"), "{}", body.message);
+        assert!(
+            error.to_string().contains("no such table"),
+            "the log keeps the cause"
+        );
     }
 }

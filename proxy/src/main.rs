@@ -1,23 +1,15 @@
 //! `adhoc-portal`: the command line of the portal.
 
-use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
-
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use emulator::Emulator;
-use proxy::auth::{HeaderAuth, TokenUser};
+use proxy::auth::{HeaderAuth, parse_group_roles, read_tokens};
 use proxy::cli::ActivateCommand;
-use proxy::{
-    ApiVersion, AppState, AuthMode, PlatformConfig, Settings, app, static_files::StaticFiles,
-    store::Store,
-};
-use secrecy::SecretString;
+use proxy::{Application, AuthMode, Clock, Placement, PlatformConfig, Settings};
 use shared::guardrails::Limits;
-use shared::portal::{Mode, Role};
-use tokio::net::TcpListener;
+use shared::portal::Mode;
 
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
 
@@ -37,9 +29,11 @@ enum Command {
     /// Serve the portal against the real IMS and Platform (AEP_* settings or --config).
     Serve(ServeArgs),
     /// Serve the portal against the built-in emulator, with the demo dataset and a demo user.
-    Demo(DemoArgs),
+    #[cfg(feature = "demo")]
+    Demo(demo::DemoArgs),
     /// Run the emulated IMS and Platform alone, for tests, benchmarks and other clients.
-    Emulator(EmulatorArgs),
+    #[cfg(feature = "demo")]
+    Emulator(demo::EmulatorArgs),
     /// Activate segments through a running portal, and optionally wait for the runs.
     Activate(ActivateArgs),
 }
@@ -114,37 +108,6 @@ enum AuthKind {
 }
 
 #[derive(Args)]
-struct DemoArgs {
-    #[command(flatten)]
-    portal: PortalArgs,
-    /// How fast the emulator's clock runs: 60 makes a minute pass every second.
-    #[arg(long, default_value_t = 1.0)]
-    speed: f64,
-    /// Where the embedded emulator listens (loopback; port 0 picks a free one). Its admin API
-    /// under `/emulator/` lets tests inject faults.
-    #[arg(long, default_value = "127.0.0.1:0")]
-    emulator_addr: SocketAddr,
-    /// Segments on the demo's "Bulk QA export (S3)" destination; 4000 (Adobe's per-sandbox
-    /// audience guardrail) for the picker benchmarks.
-    #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
-    qa_segments: usize,
-}
-
-#[derive(Args)]
-struct EmulatorArgs {
-    #[arg(long, default_value = "127.0.0.1:9090")]
-    addr: SocketAddr,
-    /// Segments on the "Bulk QA export (S3)" destination (benchmarks activate many).
-    #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
-    qa_segments: usize,
-    /// Exported files go under `DIR/exports/`.
-    #[arg(long, default_value = "adhoc-portal-data")]
-    data_dir: PathBuf,
-    #[arg(long, default_value_t = 1.0)]
-    speed: f64,
-}
-
-#[derive(Args)]
 struct ActivateArgs {
     #[arg(
         long,
@@ -179,8 +142,10 @@ async fn main() -> std::process::ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
-        Command::Demo(args) => demo(args).await,
-        Command::Emulator(args) => run_emulator(args).await,
+        #[cfg(feature = "demo")]
+        Command::Demo(args) => demo::demo(args).await,
+        #[cfg(feature = "demo")]
+        Command::Emulator(args) => demo::run_emulator(args).await,
         Command::Activate(args) => {
             proxy::cli::activate(ActivateCommand {
                 portal_url: args.portal_url,
@@ -231,171 +196,165 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     run_portal(args.portal, platform, auth, Mode::Live).await
 }
 
-async fn demo(args: DemoArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.portal.data_dir, args.speed, args.qa_segments)?;
-    if !args.emulator_addr.ip().is_loopback() {
-        return Err("--emulator-addr must be a loopback address: the emulator has no authentication of its own".into());
-    }
-    let listener = bind(args.emulator_addr).await?;
-    let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(|e| e.to_string())?
-    );
-    tokio::spawn(axum::serve(listener, emulator.router()).into_future());
-    let credentials = emulator.config().credentials.clone();
-    let platform = PlatformConfig {
-        client_id: credentials.client_id,
-        client_secret: SecretString::from(credentials.client_secret),
-        org_id: credentials.org_id,
-        scopes: credentials.scopes.join(","),
-        sandbox_name: "prod".into(),
-        sandbox_id: None,
-        platform_url: url.clone(),
-        ims_url: url.clone(),
-        api_version: ApiVersion::V2,
-    };
-    tracing::info!(
-        "emulated Platform at {url}, exports in {}",
-        args.portal.data_dir.join("exports").display()
-    );
-    run_portal(args.portal, platform, AuthMode::Demo, Mode::Demo).await
-}
-
 async fn run_portal(
     args: PortalArgs,
     platform: PlatformConfig,
     auth: AuthMode,
     mode: Mode,
 ) -> Result<(), String> {
-    let static_files = StaticFiles::open(&args.dist_dir).map_err(|e| e.to_string())?;
-    create_dir(&args.data_dir)?;
-    let store_path = args.data_dir.join("portal.sqlite");
-    let store = Store::open(&store_path)
-        .await
-        .map_err(|e| format!("cannot open the history at {}: {e}", store_path.display()))?;
     let limits = Limits {
         max_entries: args.max_entries,
         first_activation_wait_seconds: args.first_activation_wait_minutes * 60,
     };
-    let state = AppState::new(
-        Settings {
-            platform,
-            auth,
-            limits,
-            mode,
-        },
-        store,
-    );
-    proxy::reconcile::spawn(state.clone(), RECONCILE_EVERY);
     let mut addr = args.addr;
     if let Some(port) = args.port {
         addr.set_port(port);
     }
-    let listener = bind(addr).await?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!("portal at http://{local} ({mode:?} mode)");
-    axum::serve(
-        listener,
-        app(state, static_files).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server failed: {e}"))
-}
-
-async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
-    let emulator = start_emulator(&args.data_dir, args.speed, args.qa_segments)?;
-    let listener = bind(args.addr).await?;
-    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    let settings = Settings {
+        platform,
+        auth,
+        limits,
+        mode,
+        clock: Clock::System,
+    };
+    let place = Placement {
+        data_dir: args.data_dir,
+        dist_dir: args.dist_dir,
+        addr,
+    };
+    let application = Application::build(settings, place)
+        .await
+        .map_err(|e| e.to_string())?;
+    application.spawn_reconciler(RECONCILE_EVERY);
     tracing::info!(
-        "emulated IMS and Platform at http://{local} (client id demo-client-id, org {})",
-        emulator::ORG_ID
+        "portal at http://{} ({mode:?} mode)",
+        application.local_addr()
     );
-    axum::serve(listener, emulator.router())
-        .with_graceful_shutdown(shutdown_signal())
+    application
+        .run_until(shutdown_signal())
         .await
-        .map_err(|e| format!("server failed: {e}"))
+        .map_err(|e| e.to_string())
 }
 
-fn start_emulator(data_dir: &Path, speed: f64, bulk_segments: usize) -> Result<Emulator, String> {
-    create_dir(data_dir)?;
-    if !(speed.is_finite() && speed > 0.0) {
-        return Err(format!("--speed must be a positive number, not {speed}"));
+/// `demo` and `emulator`: the portal with its built-in emulator, or the emulator alone.
+#[cfg(feature = "demo")]
+mod demo {
+    use std::net::SocketAddr;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use clap::Args;
+    use emulator::Emulator;
+    use proxy::{ApiVersion, AuthMode, PlatformConfig};
+    use secrecy::SecretString;
+    use shared::portal::Mode;
+    use tokio::net::TcpListener;
+
+    use super::{PortalArgs, run_portal, shutdown_signal};
+
+    #[derive(Args)]
+    pub struct DemoArgs {
+        #[command(flatten)]
+        pub portal: PortalArgs,
+        /// How fast the emulator's clock runs: 60 makes a minute pass every second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Where the embedded emulator listens (loopback; port 0 picks a free one). Its admin API
+        /// under `/emulator/` lets tests inject faults.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        emulator_addr: SocketAddr,
+        /// Segments on the demo's "Bulk QA export (S3)" destination; 4000 (Adobe's per-sandbox
+        /// audience guardrail) for the picker benchmarks.
+        #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
+        qa_segments: usize,
     }
-    let emulator = Emulator::demo(data_dir, speed, bulk_segments);
-    emulator.spawn_ticker(Duration::from_millis(250));
-    Ok(emulator)
-}
 
-fn create_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        format!(
-            "cannot create the data folder {}: {e} (choose another with --data-dir)",
-            dir.display()
-        )
-    })
-}
+    #[derive(Args)]
+    pub struct EmulatorArgs {
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        addr: SocketAddr,
+        /// Segments on the "Bulk QA export (S3)" destination (benchmarks activate many).
+        #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
+        qa_segments: usize,
+        /// Exported files go under `DIR/exports/`.
+        #[arg(long, default_value = "adhoc-portal-data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    }
 
-fn read_tokens(file: &Path) -> Result<Vec<TokenUser>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    text.lines()
-        .map(str::trim)
-        .enumerate()
-        .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
-        .map(|(i, line)| {
-            let mut parts = line.split(':');
-            let (Some(name), Some(sha256), Some(roles)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(format!(
-                    "{} line {}: write name:sha256:role[,role]",
-                    file.display(),
-                    i + 1
-                ));
-            };
-            if sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "{} line {}: the token must be given as its SHA-256 in hex (64 characters)",
-                    file.display(),
-                    i + 1
-                ));
-            }
-            Ok(TokenUser {
-                name: name.to_owned(),
-                sha256: sha256.to_ascii_lowercase(),
-                roles: parse_roles(roles, ',')?,
-            })
+    pub async fn demo(args: DemoArgs) -> Result<(), String> {
+        let emulator = start_emulator(&args.portal.data_dir, args.speed, args.qa_segments)?;
+        if !args.emulator_addr.ip().is_loopback() {
+            return Err("--emulator-addr must be a loopback address: the emulator has no authentication of its own".into());
+        }
+        let listener = bind(args.emulator_addr).await?;
+        let url = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        tokio::spawn(axum::serve(listener, emulator.router()).into_future());
+        let credentials = emulator.config().credentials.clone();
+        let platform = PlatformConfig {
+            client_id: credentials.client_id,
+            client_secret: SecretString::from(credentials.client_secret),
+            org_id: credentials.org_id,
+            scopes: credentials.scopes.join(","),
+            sandbox_name: "prod".into(),
+            sandbox_id: None,
+            platform_url: url.clone(),
+            ims_url: url.clone(),
+            api_version: ApiVersion::V2,
+        };
+        tracing::info!(
+            "emulated Platform at {url}, exports in {}",
+            args.portal.data_dir.join("exports").display()
+        );
+        run_portal(args.portal, platform, AuthMode::Demo, Mode::Demo).await
+    }
+
+    pub async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
+        let emulator = start_emulator(&args.data_dir, args.speed, args.qa_segments)?;
+        let listener = bind(args.addr).await?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(
+            "emulated IMS and Platform at http://{local} (client id demo-client-id, org {})",
+            emulator::ORG_ID
+        );
+        axum::serve(listener, emulator.router())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server failed: {e}"))
+    }
+
+    fn start_emulator(
+        data_dir: &Path,
+        speed: f64,
+        bulk_segments: usize,
+    ) -> Result<Emulator, String> {
+        create_dir(data_dir)?;
+        if !(speed.is_finite() && speed > 0.0) {
+            return Err(format!("--speed must be a positive number, not {speed}"));
+        }
+        let emulator = Emulator::demo(data_dir, speed, bulk_segments);
+        emulator.spawn_ticker(Duration::from_millis(250));
+        Ok(emulator)
+    }
+
+    fn create_dir(dir: &Path) -> Result<(), String> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "cannot create the data folder {}: {e} (choose another with --data-dir)",
+                dir.display()
+            )
         })
-        .collect()
-}
+    }
 
-fn parse_group_roles(pairs: &[String]) -> Result<BTreeMap<String, Vec<Role>>, String> {
-    pairs
-        .iter()
-        .map(|pair| {
-            let (group, roles) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("--group-role {pair:?}: write group=role[+role]"))?;
-            Ok((group.trim().to_owned(), parse_roles(roles, '+')?))
+    async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+        TcpListener::bind(addr).await.map_err(|e| {
+            format!("cannot listen on {addr}: {e} (choose another with --port or --addr)")
         })
-        .collect()
-}
-
-fn parse_roles(text: &str, separator: char) -> Result<Vec<Role>, String> {
-    text.split(separator)
-        .map(|role| match role.trim() {
-            "viewer" => Ok(Role::Viewer),
-            "activator" => Ok(Role::Activator),
-            other => Err(format!("unknown role {other:?}: use viewer or activator")),
-        })
-        .collect()
-}
-
-async fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e} (choose another with --port or --addr)"))
+    }
 }
 
 async fn shutdown_signal() {

@@ -9,8 +9,8 @@ use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{RUNS_PATH, RunList, dataflow_runs_path};
 use shared::portal::{ErrorBody, HistoryRecord, Outcome};
 
+use crate::AppState;
 use crate::facts::get_json;
-use crate::{AppState, now};
 
 /// Runs appear within seconds; after this long without one, nothing was started.
 const GRACE: Duration = Duration::from_secs(10 * 60);
@@ -38,7 +38,7 @@ pub async fn reconcile_all(state: &AppState) -> Result<(), crate::error::ApiErro
     records.extend(
         stale_pending
             .into_iter()
-            .filter(|r| now().0 - r.created_at.0 > STALE_PENDING_MS),
+            .filter(|r| state.clock.now().0 - r.created_at.0 > STALE_PENDING_MS),
     );
     for record in records {
         // Read again for each record: the previous one may have claimed runs.
@@ -89,10 +89,18 @@ async fn reconcile(
         tracing::info!(activation = %record.id, runs = orders.len(), "reconciled: the Platform started it");
         return state
             .store
-            .record_answer(&record.id, Outcome::Accepted, &orders, None, now())
-            .await;
+            .record_answer(
+                &record.id,
+                Outcome::Accepted,
+                &orders,
+                None,
+                None,
+                state.clock.now(),
+            )
+            .await
+            .map_err(Into::into);
     }
-    if now().0 - record.created_at.0 > GRACE.as_millis() as i64 {
+    if state.clock.now().0 - record.created_at.0 > GRACE.as_millis() as i64 {
         let error = ErrorBody::new(
             "NOT_STARTED",
             "The Platform started no run for this activation; it can be sent again.",
@@ -100,8 +108,16 @@ async fn reconcile(
         tracing::info!(activation = %record.id, "reconciled: nothing was started");
         return state
             .store
-            .record_answer(&record.id, Outcome::Failed, &[], Some(&error), now())
-            .await;
+            .record_answer(
+                &record.id,
+                Outcome::Failed,
+                &[],
+                Some(&error),
+                None,
+                state.clock.now(),
+            )
+            .await
+            .map_err(Into::into);
     }
     Ok(())
 }

@@ -13,7 +13,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use crate::error::ApiError;
+/// What can go wrong in the history store; turned into an HTTP answer only at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("unreadable {what} in the history: {why}")]
+    Corrupt { what: &'static str, why: String },
+    #[error("cursor must be the nextCursor of a previous page")]
+    InvalidCursor,
+}
 
 const PAGE_DEFAULT: u32 = 50;
 const PAGE_MAX: u32 = 200;
@@ -37,6 +46,25 @@ pub struct HistoryFilter {
     pub to: Option<i64>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
+}
+
+/// The answer an activation request got the first time, kept to replay it for its
+/// `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstAnswer {
+    pub status: u16,
+    /// The JSON body exactly as it was sent.
+    pub body: String,
+}
+
+/// The record an `Idempotency-Key` was first used for.
+#[derive(Debug)]
+pub struct KeyedRecord {
+    pub record: HistoryRecord,
+    pub request_hash: String,
+    /// `None` while the first request is being sent, or when the portal stopped before it
+    /// answered.
+    pub first_answer: Option<FirstAnswer>,
 }
 
 /// A (dataflow, segment) the portal has sent, or is sending, without a known outcome.
@@ -72,11 +100,12 @@ impl Store {
         record: &HistoryRecord,
         idempotency_key: Option<&str>,
         request_hash: &str,
-    ) -> Result<(), ApiError> {
+        first_answer: Option<&FirstAnswer>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.created_at.0)
@@ -88,6 +117,8 @@ impl Store {
         .bind(outcome_text(record.outcome))
         .bind(json(&record.orders))
         .bind(record.error.as_ref().map(json))
+        .bind(first_answer.map(|answer| answer.status))
+        .bind(first_answer.map(|answer| answer.body.as_str()))
         .execute(&mut *tx)
         .await?;
         for (dataflow_id, segments) in &record.activation_info {
@@ -104,39 +135,55 @@ impl Store {
         Ok(())
     }
 
+    /// What became of an activation; `first_answer` is what its caller was told, kept only the
+    /// first time (the reconciler learns outcomes later but told nobody).
     pub async fn record_answer(
         &self,
         id: &str,
         outcome: Outcome,
         orders: &[ActivationOrder],
         error: Option<&ErrorBody>,
+        first_answer: Option<&FirstAnswer>,
         at: EpochMillis,
-    ) -> Result<(), ApiError> {
-        sqlx::query("UPDATE activations SET outcome = ?, orders = ?, error = ?, updated_at = ? WHERE id = ?")
-            .bind(outcome_text(outcome))
-            .bind(json(&orders))
-            .bind(error.map(json))
-            .bind(at.0)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE activations SET outcome = ?, orders = ?, error = ?, updated_at = ?,
+                 first_answer_status = COALESCE(first_answer_status, ?),
+                 first_answer_body = COALESCE(first_answer_body, ?)
+             WHERE id = ?",
+        )
+        .bind(outcome_text(outcome))
+        .bind(json(&orders))
+        .bind(error.map(json))
+        .bind(at.0)
+        .bind(first_answer.map(|answer| answer.status))
+        .bind(first_answer.map(|answer| answer.body.as_str()))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    /// The record an `Idempotency-Key` was first used for, and the hash of that request.
-    pub async fn by_idempotency_key(
-        &self,
-        key: &str,
-    ) -> Result<Option<(HistoryRecord, String)>, ApiError> {
+    pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM activations WHERE idempotency_key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| Ok((record(&row)?, row.try_get("request_hash")?)))
-            .transpose()
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let status: Option<u16> = row.try_get("first_answer_status")?;
+        let body: Option<String> = row.try_get("first_answer_body")?;
+        Ok(Some(KeyedRecord {
+            record: record(&row)?,
+            request_hash: row.try_get("request_hash")?,
+            first_answer: status
+                .zip(body)
+                .map(|(status, body)| FirstAnswer { status, body }),
+        }))
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, ApiError> {
+    pub async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM activations WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -146,7 +193,10 @@ impl Store {
 
     /// Entries whose runs the Platform's answers read since `facts_read_from` may not show:
     /// pending (being sent), unknown (no answer), or accepted since then.
-    pub async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, ApiError> {
+    pub async fn in_flight(
+        &self,
+        facts_read_from: EpochMillis,
+    ) -> Result<Vec<InFlight>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.activation_id, e.dataflow_id, e.segment_id FROM activation_entries e
              JOIN activations a ON a.id = e.activation_id
@@ -168,7 +218,7 @@ impl Store {
     }
 
     /// The runs accepted activations already answered for.
-    pub async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, ApiError> {
+    pub async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
         let rows = sqlx::query("SELECT orders FROM activations WHERE outcome = 'accepted'")
             .fetch_all(&self.pool)
             .await?;
@@ -176,14 +226,17 @@ impl Store {
         for row in rows {
             let orders: Vec<ActivationOrder> =
                 serde_json::from_str(&row.try_get::<String, _>("orders")?).map_err(|e| {
-                    ApiError::Store(format!("unreadable orders in the history: {e}"))
+                    StoreError::Corrupt {
+                        what: "orders",
+                        why: e.to_string(),
+                    }
                 })?;
             claimed.extend(orders.iter().filter_map(|o| o.run_id().map(str::to_owned)));
         }
         Ok(claimed)
     }
 
-    pub async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, ApiError> {
+    pub async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM activations WHERE outcome = ? ORDER BY created_at")
             .bind(outcome_text(outcome))
             .fetch_all(&self.pool)
@@ -192,7 +245,7 @@ impl Store {
     }
 
     /// Newest first, filtered, by keyset pages (`cursor` = `<created_at>:<id>` of the last item).
-    pub async fn list(&self, filter: &HistoryFilter) -> Result<HistoryPage, ApiError> {
+    pub async fn list(&self, filter: &HistoryFilter) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
@@ -248,16 +301,11 @@ impl Store {
     }
 }
 
-fn parse_cursor(cursor: &str) -> Result<(i64, String), ApiError> {
+fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
     cursor
         .split_once(':')
         .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "INVALID_CURSOR",
-                "cursor must be the nextCursor of a previous page",
-            )
-        })
+        .ok_or(StoreError::InvalidCursor)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -274,11 +322,12 @@ pub fn outcome_text(outcome: Outcome) -> &'static str {
     }
 }
 
-fn record(row: &SqliteRow) -> Result<HistoryRecord, ApiError> {
+fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
     let parse =
-        |column: &str| -> Result<String, ApiError> { Ok(row.try_get::<String, _>(column)?) };
-    let corrupt = |what: &str, e: serde_json::Error| {
-        ApiError::Store(format!("unreadable {what} in the history: {e}"))
+        |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
+    let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+        what,
+        why: e.to_string(),
     };
     let outcome: Outcome = serde_json::from_value(serde_json::Value::String(parse("outcome")?))
         .map_err(|e| corrupt("outcome", e))?;
@@ -344,7 +393,7 @@ mod tests {
             ("sending", "c", "h3"),
         ] {
             store
-                .insert(&record(id, segment), None, hash)
+                .insert(&record(id, segment), None, hash, None)
                 .await
                 .unwrap();
         }
@@ -352,7 +401,7 @@ mod tests {
             let store = &store;
             async move {
                 store
-                    .record_answer(id, Outcome::Accepted, &[], None, EpochMillis(at))
+                    .record_answer(id, Outcome::Accepted, &[], None, None, EpochMillis(at))
                     .await
                     .unwrap();
             }
@@ -363,5 +412,48 @@ mod tests {
         assert_eq!(in_flight_segments(&store, 4_000).await, ["b", "c"]);
         assert_eq!(in_flight_segments(&store, 1_500).await, ["a", "b", "c"]);
         assert_eq!(in_flight_segments(&store, 6_000).await, ["c"]);
+    }
+
+    #[tokio::test]
+    async fn the_first_answer_is_kept_whatever_is_learnt_later() {
+        let folder = tempfile::tempdir().unwrap();
+        let store = Store::open(&folder.path().join("history.sqlite"))
+            .await
+            .unwrap();
+        store
+            .insert(&record("timed-out", "a"), Some("key"), "hash", None)
+            .await
+            .unwrap();
+        let told = FirstAnswer {
+            status: 504,
+            body: r#"{"code":"OUTCOME_UNKNOWN"}"#.into(),
+        };
+        store
+            .record_answer(
+                "timed-out",
+                Outcome::Unknown,
+                &[],
+                None,
+                Some(&told),
+                EpochMillis(2_000),
+            )
+            .await
+            .unwrap();
+        // The reconciler finds the run later: the record changes, the first answer does not.
+        store
+            .record_answer(
+                "timed-out",
+                Outcome::Accepted,
+                &[],
+                None,
+                None,
+                EpochMillis(3_000),
+            )
+            .await
+            .unwrap();
+        let keyed = store.by_idempotency_key("key").await.unwrap().unwrap();
+        assert_eq!(keyed.record.outcome, Outcome::Accepted);
+        assert_eq!(keyed.first_answer, Some(told));
+        assert_eq!(keyed.request_hash, "hash");
     }
 }

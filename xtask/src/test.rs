@@ -38,6 +38,9 @@ pub fn run(root: &Path) -> ExitCode {
             "warnings",
         ])))
     });
+    report.phase("serve-only build links no emulator", || {
+        check(serve_only_dependencies(root))
+    });
     report.phase("cargo test", || cargo_test(root));
     report.phase("shared for wasm32", || {
         check(build::shared_for_wasm(root, tools.toolchain))
@@ -61,6 +64,37 @@ fn check(outcome: process::Result<()>) -> Counts {
         eprintln!("xtask: {failure}");
     }
     Counts::check(outcome.is_ok())
+}
+
+/// A production `serve` build (`--no-default-features`) must not link the emulator or the
+/// Parquet writer that only the demo needs.
+fn serve_only_dependencies(root: &Path) -> process::Result<()> {
+    let tree = process::output(process::cargo_host(root).args([
+        "tree",
+        "--package",
+        "proxy",
+        "--no-default-features",
+        "--edges",
+        "normal",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]))
+    .ok_or_else(|| process::Failure("`cargo tree` failed".into()))?;
+    let linked: Vec<&str> = tree
+        .lines()
+        .filter(|line| line.starts_with("emulator ") || line.starts_with("parquet "))
+        .collect();
+    if linked.is_empty() {
+        println!("the serve-only build links neither the emulator nor parquet");
+        Ok(())
+    } else {
+        Err(process::Failure(format!(
+            "a serve-only build of the proxy links {}: keep them behind the `demo` feature",
+            linked.join(", ")
+        )))
+    }
 }
 
 /// Runs the workspace's tests, echoing their output and adding up cargo's `test result:` lines.

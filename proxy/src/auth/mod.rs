@@ -12,6 +12,10 @@ use shared::portal::Role;
 
 use crate::error::ApiError;
 
+mod files;
+
+pub use files::{parse_group_roles, read_tokens};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     pub name: String,

@@ -150,6 +150,27 @@ async fn a_repeated_idempotency_key_returns_the_first_answer() {
 }
 
 #[tokio::test]
+async fn a_repeated_key_gets_the_first_refusal_with_its_own_status() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal.set_faults(json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0}, "errorStatus": 404})).await;
+    let first = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("key-404"))
+        .await;
+    assert_eq!(first.status(), StatusCode::NOT_FOUND);
+    let first_body = first.text().await.unwrap();
+    portal.set_faults(json!({})).await;
+    let again = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("key-404"))
+        .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(again.text().await.unwrap(), first_body);
+    assert_eq!(portal.activations_received().await, 1);
+}
+
+#[tokio::test]
 async fn of_two_simultaneous_activations_of_a_segment_exactly_one_reaches_the_platform() {
     let portal = TestPortal::start().await;
     let (flow, vip) = portal
@@ -217,6 +238,38 @@ async fn the_reconciler_finds_the_runs_of_an_unknown_activation() {
     assert_eq!(record.outcome, Outcome::Accepted);
     assert_eq!(record.orders.len(), 1);
     assert_eq!(record.orders[0].segment, vip);
+}
+
+#[tokio::test]
+async fn an_unknown_activation_without_runs_is_given_up_after_the_grace_period() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal.set_faults(json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0}, "errorStatus": 503})).await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("lost"))
+        .await;
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    portal.set_faults(json!({})).await;
+    let history: HistoryPage = portal.get_json("/api/history", ACTIVATOR).await;
+    let id = history.items[0].id.clone();
+
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    assert_eq!(
+        portal.state_store_record(&id).await.outcome,
+        Outcome::Unknown
+    );
+    // Ten minutes on the injected clock, not in real time.
+    portal.advance(11 * 60).await;
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let record = portal.state_store_record(&id).await;
+    assert_eq!(record.outcome, Outcome::Failed);
+    assert_eq!(record.error.unwrap().code, "NOT_STARTED");
 }
 
 #[tokio::test]

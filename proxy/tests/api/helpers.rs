@@ -2,10 +2,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use emulator::{Clock, Config, Emulator, dataset};
 use proxy::auth::TokenUser;
-use proxy::{
-    ApiVersion, AppState, AuthMode, PlatformConfig, Settings, app, static_files::StaticFiles,
-    store::Store,
-};
+use proxy::{ApiVersion, AppState, Application, AuthMode, Placement, PlatformConfig, Settings};
 use reqwest::{Client, Method, Response};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
@@ -101,20 +98,25 @@ impl TestPortal {
             ims_url: emulator_url.clone(),
             api_version,
         };
-        let store = Store::open(&data.path().join("portal.sqlite"))
-            .await
-            .unwrap();
-        let state = AppState::new(
+        let application = Application::build(
             Settings {
                 platform,
                 auth,
                 limits: Limits::default(),
                 mode: Mode::Live,
+                clock: proxy::Clock::manual(now),
             },
-            store,
-        );
-        let router = app(state.clone(), StaticFiles::open(dist.path()).unwrap());
-        let url = serve(router).await;
+            Placement {
+                data_dir: data.path().to_path_buf(),
+                dist_dir: dist.path().to_path_buf(),
+                addr: "127.0.0.1:0".parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+        let url = format!("http://{}", application.local_addr());
+        let state = application.state();
+        tokio::spawn(application.run_until(std::future::pending()));
         Self {
             url,
             emulator_url,
@@ -162,10 +164,10 @@ impl TestPortal {
     }
 
     pub async fn forget_answer(&self, id: &str) {
-        let now = shared::time::EpochMillis(now_millis());
+        let now = self.state.clock().now();
         self.state
             .store()
-            .record_answer(id, shared::portal::Outcome::Unknown, &[], None, now)
+            .record_answer(id, shared::portal::Outcome::Unknown, &[], None, None, now)
             .await
             .unwrap();
     }
@@ -209,9 +211,13 @@ impl TestPortal {
     }
 
     /// Moves the emulator's stopped clock; runs that come due write their files first.
+    /// Moves the world's time: the emulator's and the portal's clocks together.
     pub async fn advance(&self, seconds: i64) {
         self.admin(Method::POST, "clock/advance", json!({ "seconds": seconds }))
             .await;
+        self.state
+            .clock()
+            .advance(std::time::Duration::from_secs(seconds.unsigned_abs()));
     }
 
     /// A segment export job in the emulator, as the daily schedule would start one.

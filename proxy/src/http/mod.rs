@@ -1,0 +1,43 @@
+//! The HTTP edge: routes per resource, the extractors every handler shares, the request
+//! observer. Handlers parse, call the domain (activation, history, facts) and map errors to
+//! answers through `ApiError` only here.
+
+mod extract;
+mod history;
+mod observe;
+mod ops;
+mod platform;
+mod session;
+
+use std::sync::Arc;
+
+use axum::{
+    Router, middleware,
+    routing::{any, get},
+};
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use extract::RequestId;
+
+use crate::AppState;
+use crate::static_files::StaticFiles;
+
+/// No activation or API request needs more; larger bodies are refused before they are read.
+const BODY_LIMIT: usize = 256 * 1024;
+
+/// The whole HTTP surface of the portal (see ARCHITECTURE.md, "HTTP surface").
+pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
+    let api = Router::new()
+        .route("/api/session", get(session::session))
+        .route("/api/history", get(history::list))
+        .route("/api/history/{id}", get(history::detail))
+        .route("/api/platform/{*path}", any(platform::forward))
+        .route("/api/{*rest}", any(platform::api_not_found))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_text))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .with_state(state.clone());
+    api.fallback_service(static_files.service())
+        .layer(middleware::from_fn_with_state(state, observe::observe))
+}

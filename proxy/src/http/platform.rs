@@ -1,0 +1,61 @@
+//! `/api/platform/<Platform path>`: the allowlist, then the activation path or a forwarded GET.
+
+use std::sync::Arc;
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{OriginalUri, State},
+    http::{HeaderMap, Method, header},
+    response::Response,
+};
+
+use super::RequestId;
+use crate::error::ApiError;
+use crate::{AppState, activation, allowlist, auth};
+
+pub async fn api_not_found(uri: OriginalUri) -> ApiError {
+    ApiError::NotFound(format!("There is nothing at {}.", uri.path()))
+}
+
+/// `/api/platform/<Platform path>`: the allowlist, then the activation path or a forwarded GET.
+pub async fn forward(
+    State(state): State<Arc<AppState>>,
+    user: auth::User,
+    request_id: RequestId,
+    method: Method,
+    uri: OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let path = uri.path().strip_prefix("/api/platform").unwrap_or_default();
+    let not_allowed = || {
+        ApiError::NotFound(format!(
+            "{method} {path} is not a Platform call this portal makes."
+        ))
+    };
+    let route = allowlist::classify(&method, path).ok_or_else(not_allowed)?;
+    if route == allowlist::Route::AdhocRun {
+        return activation::activate(state, user, request_id, headers, body).await;
+    }
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let answer = state.platform.get(&path_and_query, &request_id.0).await?;
+    if !answer.status.is_success() {
+        let message = answer.error_message();
+        return Err(ApiError::Upstream {
+            status: answer.status,
+            message,
+            rejection: None,
+        });
+    }
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    if let Some(content_type) = answer.content_type {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type);
+    }
+    Ok(response)
+}

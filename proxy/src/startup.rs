@@ -1,0 +1,92 @@
+//! The one way to assemble and start the portal, used by `adhoc-portal serve|demo` and by the
+//! tests alike: open the history, check the built frontend, bind, then serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::static_files::{MissingFrontend, StaticFiles};
+use crate::store::Store;
+use crate::{AppState, Settings, app};
+
+/// Where the portal keeps its files and where it listens.
+pub struct Placement {
+    /// The history is `portal.sqlite` in here.
+    pub data_dir: PathBuf,
+    /// The bundle `cargo xtask build` wrote.
+    pub dist_dir: PathBuf,
+    /// Port 0 picks a free one.
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    MissingFrontend(#[from] MissingFrontend),
+    #[error("cannot create the data folder {0}: {1} (choose another with --data-dir)")]
+    DataDir(PathBuf, std::io::Error),
+    #[error("cannot open the history at {0}: {1}")]
+    Store(PathBuf, sqlx::Error),
+    #[error("cannot listen on {0}: {1} (choose another with --port or --addr)")]
+    Bind(SocketAddr, std::io::Error),
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    static_files: StaticFiles,
+}
+
+impl Application {
+    pub async fn build(settings: Settings, place: Placement) -> Result<Self, StartupError> {
+        let static_files = StaticFiles::open(&place.dist_dir)?;
+        std::fs::create_dir_all(&place.data_dir)
+            .map_err(|e| StartupError::DataDir(place.data_dir.clone(), e))?;
+        let store_path = place.data_dir.join("portal.sqlite");
+        let store = Store::open(&store_path)
+            .await
+            .map_err(|e| StartupError::Store(store_path, e))?;
+        let listener = TcpListener::bind(place.addr)
+            .await
+            .map_err(|e| StartupError::Bind(place.addr, e))?;
+        Ok(Self {
+            listener,
+            state: AppState::new(settings, store),
+            static_files,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Resolves activations of unknown outcome every `every`, for as long as the runtime runs.
+    pub fn spawn_reconciler(&self, every: Duration) {
+        crate::reconcile::spawn(self.state.clone(), every);
+    }
+
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        axum::serve(
+            self.listener,
+            app(self.state, self.static_files).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(StartupError::Serve)
+    }
+}
