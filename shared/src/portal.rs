@@ -43,7 +43,7 @@ impl Session {
     }
 }
 
-/// The body of every error the portal makes itself (DESIGN §4).
+/// The body of every error the portal makes itself (ARCHITECTURE.md, *HTTP surface*).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// A stable SCREAMING_SNAKE identifier.
