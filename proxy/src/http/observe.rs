@@ -14,7 +14,11 @@ use tracing::Instrument;
 use super::RequestId;
 use crate::AppState;
 
-pub async fn observe(State(state): State<Arc<AppState>>, mut request: Request, next: Next) -> Response {
+pub async fn observe(
+    State(state): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let request_id = request
         .headers()
         .get("x-request-id")
