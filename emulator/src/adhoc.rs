@@ -96,14 +96,14 @@ async fn run(
         for segment_id in segments.iter().filter(|s| seen.insert(s.as_str())) {
             let run_id = ids.uuid();
             order.push(ActivationOrder {
-                segment: segment_id.clone(),
-                order: dataflow_id.clone(),
+                segment: segment_id.to_string(),
+                order: dataflow_id.to_string(),
                 status_url: format!("{base}{RUNS_PATH}/{run_id}"),
             });
             sandbox.runs.push(RunRecord {
                 id: run_id,
-                flow_id: dataflow_id.clone(),
-                segment_id: segment_id.clone(),
+                flow_id: dataflow_id.to_string(),
+                segment_id: segment_id.to_string(),
                 created_at: now,
                 finishes_at: now.plus_seconds(config.run_seconds),
                 writing: false,
@@ -132,7 +132,7 @@ fn parse(body: &[u8], v2: bool) -> Result<(ActivationInfo, Vec<String>), String>
         }
         (request.activation_info, request.export_ids)
     };
-    if activation_info.values().all(Vec::is_empty) {
+    if activation_info.count() == 0 {
         return Err(
             "activationInfo must map at least one destination to at least one audience".into(),
         );
@@ -159,7 +159,7 @@ fn check(
             ));
         }
     }
-    let entries: usize = activation_info.values().map(Vec::len).sum();
+    let entries = activation_info.count();
     if entries > config.max_entries {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
@@ -201,7 +201,7 @@ fn check(
             .map(|id| {
                 sandbox
                     .segment(id)
-                    .map_or_else(|| id.clone(), |s| s.name.clone())
+                    .map_or_else(|| id.to_string(), |s| s.name.clone())
             })
             .collect();
         if !out_of_range.is_empty() {

@@ -3,12 +3,15 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use shared::aep::adhoc::{ActivationInfo, AdhocRunResponse};
+use shared::aep::adhoc::AdhocRunResponse;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::{Flow, FlowList, destination_flows_page};
 use shared::aep::run::{Run, RunList, dataflow_runs_path, segment_runs_paths};
 use shared::aep::segment::{Audience, AudienceList};
-use shared::portal::{ErrorBody, HistoryDetail, HistoryPage, Session};
+use shared::plan::Plan;
+use shared::portal::{
+    ActivationRequest, ErrorBody, ErrorCode, HistoryDetail, HistoryPage, Session,
+};
 
 const PLATFORM: &str = "/api/platform";
 /// Enough pages for the Platform's limits (100 dataflows, 4,000 audiences).
@@ -20,7 +23,7 @@ pub struct Problem(pub ErrorBody);
 impl Problem {
     fn network(error: impl std::fmt::Display) -> Self {
         Self(ErrorBody::new(
-            "NETWORK",
+            ErrorCode::Network,
             format!(
                 "The portal could not be reached ({error}). Check the connection and try again."
             ),
@@ -39,7 +42,7 @@ async fn read<T: DeserializeOwned>(
     Err(Problem(response.json::<ErrorBody>().await.unwrap_or_else(
         |_| {
             ErrorBody::new(
-                "HTTP_ERROR",
+                ErrorCode::HttpError,
                 format!("The portal answered {status} {}.", response.status_text()),
             )
         },
@@ -128,10 +131,13 @@ pub async fn run(run_id: &str) -> Result<Option<Run>, Problem> {
 /// The activation, with a key that makes a repeated click harmless. The answer's `Location`
 /// names the history record.
 pub async fn activate(
-    plan: &ActivationInfo,
+    plan: &Plan,
     idempotency_key: &str,
 ) -> Result<(AdhocRunResponse, Option<String>), Problem> {
-    let body = serde_json::json!({"activationInfo": plan}).to_string();
+    let body = serde_json::to_string(&ActivationRequest {
+        activation_info: plan.clone(),
+    })
+    .expect("a plan serialises");
     let request = Request::post(&format!(
         "{PLATFORM}/data/core/activation/disflowprovider/adhocrun"
     ))

@@ -10,11 +10,11 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use serde_json::json;
-use shared::aep::adhoc::{ActivationInfo, AdhocRunRejection, AdhocRunResponse};
+use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse};
 use shared::guardrails::{self, RunInProgress, Snapshot};
-use shared::portal::{HistoryRecord, Outcome, Role};
+use shared::plan::Plan;
+use shared::portal::{ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Outcome, Role};
 
 use crate::auth::{User, sha256_hex};
 use crate::config::ApiVersion;
@@ -25,13 +25,6 @@ use crate::upstream::PostFailure;
 use crate::{AppState, RequestId};
 
 const MAX_KEY_LENGTH: usize = 200;
-
-/// The body the browser and the CLI send: the v2 shape, nothing else.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ActivationRequest {
-    activation_info: ActivationInfo,
-}
 
 pub async fn activate(
     state: Arc<AppState>,
@@ -84,7 +77,7 @@ pub async fn activate(
         id: uuid::Uuid::new_v4().to_string(),
         created_at: now,
         user: user.name.clone(),
-        activation_info: plan,
+        activation_info: plan.to_requested(),
         outcome: Outcome::Pending,
         orders: Vec::new(),
         error: None,
@@ -123,7 +116,7 @@ pub async fn activate(
         .await?;
     drop(guard);
 
-    let (outcome, orders, error, answer) = match send(&state, &record, &facts, &request_id).await {
+    let (outcome, orders, error, answer) = match send(&state, &plan, &facts, &request_id).await {
         Ok(response) => {
             let answer = FirstAnswer {
                 status: StatusCode::OK.as_u16(),
@@ -174,10 +167,10 @@ fn answer_with(record_id: &str, answer: &FirstAnswer) -> Response {
     response
 }
 
-fn parse(body: &[u8]) -> Result<ActivationInfo, ApiError> {
+fn parse(body: &[u8]) -> Result<Plan, ApiError> {
     let request: ActivationRequest = serde_json::from_slice(body).map_err(|e| {
         ApiError::bad_request(
-            "INVALID_ACTIVATION",
+            ErrorCode::InvalidActivation,
             format!("The activation request is not valid: {e}. Send {{\"activationInfo\": {{\"<dataflow id>\": [\"<segment id>\", ...]}}}}."),
         )
     })?;
@@ -193,7 +186,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
             Ok(Some(key.trim().to_owned()))
         }
         _ => Err(ApiError::bad_request(
-            "INVALID_IDEMPOTENCY_KEY",
+            ErrorCode::InvalidIdempotencyKey,
             format!(
                 "Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters, for example a UUID."
             ),
@@ -216,8 +209,11 @@ async fn replay(
     let record = &keyed.record;
     let response = match (&keyed.first_answer, record.outcome) {
         (Some(answer), _) => answer_with(&record.id, answer),
-        (None, Outcome::Pending) => (StatusCode::CONFLICT, Json(json!({"code": "ACTIVATION_IN_PROGRESS",
-            "message": "The first request with this Idempotency-Key is still being sent; ask again in a moment.", "violations": []}))).into_response(),
+        (None, Outcome::Pending) => conflict(
+            ErrorCode::ActivationInProgress,
+            "The first request with this Idempotency-Key is still being sent; ask again in a moment."
+                .into(),
+        ),
         // The portal stopped before it answered; the reconciler found the runs since.
         (None, Outcome::Accepted) => answer_with(
             &record.id,
@@ -226,33 +222,41 @@ async fn replay(
                 body: json!({"order": record.orders}).to_string(),
             },
         ),
-        (None, _) => (StatusCode::CONFLICT, Json(json!({"code": "NO_FIRST_ANSWER",
-            "message": format!("The portal stopped before it answered the first request with this Idempotency-Key; its outcome is in the history record /api/history/{}.", record.id),
-            "violations": []}))).into_response(),
+        (None, _) => conflict(
+            ErrorCode::NoFirstAnswer,
+            format!(
+                "The portal stopped before it answered the first request with this Idempotency-Key; its outcome is in the history record /api/history/{}.",
+                record.id
+            ),
+        ),
     };
     Ok(Some(response))
+}
+
+fn conflict(code: ErrorCode, message: String) -> Response {
+    (StatusCode::CONFLICT, Json(ErrorBody::new(code, message))).into_response()
 }
 
 /// One POST; what became of it, for the record and the caller.
 async fn send(
     state: &AppState,
-    record: &HistoryRecord,
+    plan: &Plan,
     facts: &PlatformFacts,
     request_id: &str,
 ) -> Result<AdhocRunResponse, (Outcome, ApiError)> {
     let body = match state.platform.config().api_version {
-        ApiVersion::V2 => json!({"activationInfo": record.activation_info}),
+        ApiVersion::V2 => json!({"activationInfo": plan}),
         ApiVersion::V1 => {
             let Some(job) = facts.latest_profile_export() else {
                 return Err((
                     Outcome::Failed,
                     ApiError::bad_request(
-                        "NO_EXPORT_JOB",
+                        ErrorCode::NoExportJob,
                         "The v1 activation API needs the latest profile export job, and the Platform lists none. Wait for the daily export or switch to v2.",
                     ),
                 ));
             };
-            json!({"activationInfo": record.activation_info, "exportIds": [job.id.to_string()]})
+            json!({"activationInfo": plan, "exportIds": [job.id.to_string()]})
         }
     };
     let answer = state

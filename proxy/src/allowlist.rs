@@ -3,6 +3,7 @@
 //! percent-encoding (so no encoded slash), no empty segment, nothing that could be a URL.
 
 use axum::http::Method;
+use shared::ids::is_platform_id;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -68,19 +69,8 @@ pub fn classify(method: &Method, path: &str) -> Option<Route> {
             return Some(*list);
         }
         let id = rest.strip_prefix('/')?;
-        (item.is_some() && is_plain_id(id)).then(|| item.expect("checked"))
+        (item.is_some() && is_platform_id(id)).then(|| item.expect("checked"))
     })
-}
-
-/// Letters, digits, `-`, `_`, `.` and `:` (Adobe ids are UUIDs or `segment:<uuid>`), not
-/// made of dots alone, at most 128 characters.
-fn is_plain_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && !id.chars().all(|c| c == '.')
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
 #[cfg(test)]

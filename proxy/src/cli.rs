@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use shared::aep::adhoc::AdhocRunResponse;
 use shared::aep::run::RunStatus;
-use shared::portal::{ErrorBody, HistoryDetail};
+use shared::plan::Plan;
+use shared::portal::{ActivationRequest, ErrorBody, HistoryDetail};
 
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
 pub struct ActivateCommand {
     pub portal_url: String,
     pub token: Option<String>,
-    pub destination: String,
-    pub segments: Vec<String>,
+    pub plan: Plan,
     pub wait: bool,
     /// Stop waiting after this long (the runs go on; the history has them).
     pub wait_limit: Duration,
@@ -31,7 +31,9 @@ pub async fn activate(command: ActivateCommand) -> Result<(), String> {
             "{base}/api/platform/data/core/activation/disflowprovider/adhocrun"
         ))
         .header("idempotency-key", uuid::Uuid::new_v4().to_string())
-        .json(&serde_json::json!({"activationInfo": {&command.destination: &command.segments}}));
+        .json(&ActivationRequest {
+            activation_info: command.plan,
+        });
     if let Some(token) = &command.token {
         request = request.bearer_auth(token);
     }

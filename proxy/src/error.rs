@@ -8,7 +8,7 @@ use axum::{
 };
 use shared::aep::adhoc::AdhocRunRejection;
 use shared::guardrails::Violation;
-use shared::portal::ErrorBody;
+use shared::portal::{ErrorBody, ErrorCode};
 
 use crate::store::StoreError;
 
@@ -25,7 +25,7 @@ pub enum ApiError {
     #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
-    BadRequest { code: &'static str, message: String },
+    BadRequest { code: ErrorCode, message: String },
     #[error("The plan breaks {} guardrail(s); nothing was sent to the Platform.", .0.len())]
     Guardrails(Vec<Violation>),
     #[error(
@@ -65,20 +65,20 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::CrossSite(_) => "CROSS_SITE_REQUEST",
-            Self::NotFound(_) => "NOT_FOUND",
-            Self::BadRequest { code, .. } => code,
-            Self::Guardrails(_) => "GUARDRAIL_VIOLATION",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::ImsUnavailable(_) => "IMS_UNAVAILABLE",
-            Self::Upstream { .. } => "PLATFORM_ERROR",
-            Self::UpstreamUnreachable(_) => "PLATFORM_UNREACHABLE",
-            Self::OutcomeUnknown(_) => "OUTCOME_UNKNOWN",
-            Self::Store(_) => "STORE_FAILED",
+            Self::Unauthenticated => ErrorCode::Unauthenticated,
+            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::CrossSite(_) => ErrorCode::CrossSiteRequest,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadRequest { code, .. } => *code,
+            Self::Guardrails(_) => ErrorCode::GuardrailViolation,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::ImsUnavailable(_) => ErrorCode::ImsUnavailable,
+            Self::Upstream { .. } => ErrorCode::PlatformError,
+            Self::UpstreamUnreachable(_) => ErrorCode::PlatformUnreachable,
+            Self::OutcomeUnknown(_) => ErrorCode::OutcomeUnknown,
+            Self::Store(_) => ErrorCode::StoreFailed,
         }
     }
 
@@ -103,7 +103,7 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::BadRequest {
             code,
             message: message.into(),
@@ -114,7 +114,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status().is_server_error() {
-            tracing::warn!(code = self.code(), "{self}");
+            tracing::warn!(code = self.code().as_str(), "{self}");
         }
         (self.status(), Json(self.body())).into_response()
     }
@@ -123,7 +123,9 @@ impl IntoResponse for ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::InvalidCursor => Self::bad_request("INVALID_CURSOR", error.to_string()),
+            StoreError::InvalidCursor => {
+                Self::bad_request(ErrorCode::InvalidCursor, error.to_string())
+            }
             other => Self::Store(other),
         }
     }
@@ -139,7 +141,7 @@ mod tests {
             "no such table: activations in /srv/portal/portal.sqlite".into(),
         )));
         let body = error.body();
-        assert_eq!(body.code, "STORE_FAILED");
+        assert_eq!(body.code, ErrorCode::StoreFailed);
         assert!(!body.message.contains("activations"), "{}", body.message);
         assert!(!body.message.contains("/srv"), "{}", body.message);
         assert!(

@@ -94,11 +94,8 @@ async fn runs_in_progress(
     plan: &ActivationInfo,
     request_id: &str,
 ) -> Result<Vec<RunInProgress>, ApiError> {
-    let by_dataflow = plan
-        .keys()
-        .filter(|id| is_plain(id))
-        .map(|id| dataflow_runs_path(id));
-    let by_segment = segment_runs_paths(plan.values().flatten().map(String::as_str));
+    let by_dataflow = plan.dataflows().map(|id| dataflow_runs_path(id));
+    let by_segment = segment_runs_paths(plan.entries().map(|(_, segment)| segment.as_str()));
     let pages = try_join_all(
         by_dataflow
             .chain(by_segment)
@@ -123,9 +120,4 @@ async fn latest_export_jobs(
     )
     .await?;
     Ok(list.records)
-}
-
-/// A dataflow id that can go into a query unescaped; anything else cannot exist upstream.
-fn is_plain(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }

@@ -9,6 +9,8 @@ use proxy::auth::{HeaderAuth, parse_group_roles, read_tokens};
 use proxy::cli::ActivateCommand;
 use proxy::{Application, AuthMode, Clock, Placement, PlatformConfig, Settings};
 use shared::guardrails::Limits;
+use shared::ids::{DataflowId, SegmentId};
+use shared::plan::Plan;
 use shared::portal::Mode;
 
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
@@ -146,17 +148,19 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(args) => demo::demo(args).await,
         #[cfg(feature = "demo")]
         Command::Emulator(args) => demo::run_emulator(args).await,
-        Command::Activate(args) => {
-            proxy::cli::activate(ActivateCommand {
-                portal_url: args.portal_url,
-                token: args.token,
-                destination: args.destination,
-                segments: args.segments,
-                wait: args.wait,
-                wait_limit: Duration::from_secs(args.wait_seconds),
-            })
-            .await
-        }
+        Command::Activate(args) => match plan_of(&args.destination, &args.segments) {
+            Ok(plan) => {
+                proxy::cli::activate(ActivateCommand {
+                    portal_url: args.portal_url,
+                    token: args.token,
+                    plan,
+                    wait: args.wait,
+                    wait_limit: Duration::from_secs(args.wait_seconds),
+                })
+                .await
+            }
+            Err(message) => Err(message),
+        },
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -165,6 +169,17 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `--destination` and `--segment`s as a plan, refused here if an id could not be the Platform's.
+fn plan_of(destination: &str, segments: &[String]) -> Result<Plan, String> {
+    let dataflow = DataflowId::parse(destination).map_err(|e| format!("--destination: {e}"))?;
+    let mut plan = Plan::new();
+    for segment in segments {
+        let segment = SegmentId::parse(segment.trim()).map_err(|e| format!("--segment: {e}"))?;
+        plan.add(dataflow.clone(), segment);
+    }
+    Ok(plan)
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -374,5 +389,20 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_plan_is_checked_before_anything_is_sent() {
+        let plan = plan_of("flow-1", &["a".into(), " b ".into(), "a".into()]).unwrap();
+        assert_eq!(plan.count(), 2, "trimmed, and a repeated segment once");
+        let bad = plan_of("flow-1", &["a/b".into()]).unwrap_err();
+        assert!(bad.starts_with("--segment: segment id \"a/b\""), "{bad}");
+        let bad = plan_of("", &["a".into()]).unwrap_err();
+        assert!(bad.starts_with("--destination"), "{bad}");
     }
 }

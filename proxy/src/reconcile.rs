@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{RUNS_PATH, RunList, dataflow_runs_path};
-use shared::portal::{ErrorBody, HistoryRecord, Outcome};
+use shared::portal::{ErrorBody, ErrorCode, HistoryRecord, Outcome};
 
 use crate::AppState;
 use crate::facts::get_json;
@@ -102,7 +102,7 @@ async fn reconcile(
     }
     if state.clock.now().0 - record.created_at.0 > GRACE.as_millis() as i64 {
         let error = ErrorBody::new(
-            "NOT_STARTED",
+            ErrorCode::NotStarted,
             "The Platform started no run for this activation; it can be sent again.",
         );
         tracing::info!(activation = %record.id, "reconciled: nothing was started");

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use shared::aep::adhoc::{ActivationInfo, ActivationOrder};
-use shared::portal::{ErrorBody, HistoryPage, HistoryRecord, Outcome};
+use shared::aep::adhoc::ActivationOrder;
+use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RequestedPlan};
 use shared::time::EpochMillis;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -30,22 +30,6 @@ const PAGE_MAX: u32 = 200;
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
-}
-
-/// What `GET /api/history` may filter on.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HistoryFilter {
-    pub destination: Option<String>,
-    pub segment: Option<String>,
-    pub user: Option<String>,
-    pub outcome: Option<Outcome>,
-    /// Epoch milliseconds, inclusive.
-    pub from: Option<i64>,
-    /// Epoch milliseconds, exclusive.
-    pub to: Option<i64>,
-    pub cursor: Option<String>,
-    pub limit: Option<u32>,
 }
 
 /// The answer an activation request got the first time, kept to replay it for its
@@ -245,7 +229,7 @@ impl Store {
     }
 
     /// Newest first, filtered, by keyset pages (`cursor` = `<created_at>:<id>` of the last item).
-    pub async fn list(&self, filter: &HistoryFilter) -> Result<HistoryPage, StoreError> {
+    pub async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
@@ -331,7 +315,7 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
     };
     let outcome: Outcome = serde_json::from_value(serde_json::Value::String(parse("outcome")?))
         .map_err(|e| corrupt("outcome", e))?;
-    let activation_info: ActivationInfo =
+    let activation_info: RequestedPlan =
         serde_json::from_str(&parse("activation_info")?).map_err(|e| corrupt("plan", e))?;
     let orders: Vec<ActivationOrder> =
         serde_json::from_str(&parse("orders")?).map_err(|e| corrupt("orders", e))?;
@@ -360,9 +344,7 @@ mod tests {
             id: id.into(),
             created_at: EpochMillis(1_000),
             user: "marketer".into(),
-            activation_info: [("flow".to_owned(), vec![segment.to_owned()])]
-                .into_iter()
-                .collect(),
+            activation_info: [("flow".to_owned(), vec![segment.to_owned()])].into(),
             outcome: Outcome::Pending,
             orders: Vec::new(),
             error: None,

@@ -8,6 +8,7 @@ use serde_json::json;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::flow::{Flow, FlowList};
 use shared::guardrails::{Limits, Snapshot, check};
+use shared::ids::{DataflowId, SegmentId};
 use shared::time::{Date, EpochMillis};
 
 const S3: &str = "4fce964d-3f37-408f-9778-e597338a21ee";
@@ -49,9 +50,9 @@ fn bench(c: &mut Criterion) {
             let segments = flows[d]
                 .selectors()
                 .take(20)
-                .map(|s| s.id.clone())
+                .map(|s| SegmentId::parse(s.id.as_str()).unwrap())
                 .collect();
-            (flows[d].id.clone(), segments)
+            (DataflowId::parse(flows[d].id.as_str()).unwrap(), segments)
         })
         .collect();
     let now = EpochMillis(Date::new(2026, 11, 30).unwrap().start_millis().0);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aep::adhoc::ActivationInfo;
 use crate::aep::flow::FlowState;
+use crate::ids::SegmentId;
 use crate::time::EpochMillis;
 pub use destinations::{BATCH_FILE_DESTINATIONS, batch_file_destination_name};
 pub use snapshot::{Dataflow, MappedSegment, RunInProgress, Snapshot};
@@ -48,7 +49,7 @@ pub fn check(
         found.push(Violation::new(ViolationCode::EmptyPlan));
         return found;
     }
-    let entries = entry_count(plan);
+    let entries = plan.count();
     if entries > limits.max_entries {
         found.push(Violation {
             count: Some(entries),
@@ -73,7 +74,7 @@ pub fn check(
 
 fn check_destination(
     dataflow_id: &str,
-    segments: &[String],
+    segments: &[SegmentId],
     facts: &Snapshot,
     now: EpochMillis,
     limits: &Limits,
@@ -96,7 +97,7 @@ fn check_destination(
     let today = now.utc_date();
     let mut seen = HashSet::with_capacity(segments.len());
     for segment_id in segments {
-        let about = |code| Violation::about(code, dataflow_id, Some(segment_id));
+        let about = |code| Violation::about(code, dataflow_id, Some(segment_id.as_str()));
         if !seen.insert(segment_id.as_str()) {
             found.push(about(ViolationCode::DuplicateSegment));
             continue;
@@ -121,11 +122,6 @@ fn check_destination(
             });
         }
     }
-}
-
-/// How many entries a plan holds, as the limit counts them.
-pub fn entry_count(plan: &ActivationInfo) -> usize {
-    plan.values().map(Vec::len).sum()
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 pub mod aep;
 pub mod guardrails;
+pub mod ids;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod plan;
 pub mod portal;
 pub mod time;

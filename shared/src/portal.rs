@@ -3,9 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::aep::adhoc::{ActivationInfo, ActivationOrder, AdhocRunRejection};
+use std::collections::BTreeMap;
+
+use crate::aep::adhoc::{ActivationOrder, AdhocRunRejection};
 use crate::aep::run::Run;
 use crate::guardrails::{Limits, Violation};
+use crate::plan::Plan;
 use crate::time::EpochMillis;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -43,11 +46,81 @@ impl Session {
     }
 }
 
+/// The stable identifier of every error the portal makes, written SCREAMING_SNAKE on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    CrossSiteRequest,
+    NotFound,
+    InvalidActivation,
+    InvalidIdempotencyKey,
+    InvalidFilter,
+    InvalidCursor,
+    /// The v1 activation API needs a profile export job and the Platform lists none.
+    NoExportJob,
+    GuardrailViolation,
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still being sent.
+    ActivationInProgress,
+    /// The portal stopped before it answered the first request with this key.
+    NoFirstAnswer,
+    ImsUnavailable,
+    PlatformError,
+    PlatformUnreachable,
+    OutcomeUnknown,
+    /// The reconciler found no run for an activation of unknown outcome.
+    NotStarted,
+    StoreFailed,
+    /// The browser could not reach the portal.
+    Network,
+    /// The portal answered without an error body (a proxy in between, say).
+    HttpError,
+    /// A code this build does not know (a newer portal): the message still says what happened.
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::CrossSiteRequest => "CROSS_SITE_REQUEST",
+            Self::NotFound => "NOT_FOUND",
+            Self::InvalidActivation => "INVALID_ACTIVATION",
+            Self::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
+            Self::InvalidFilter => "INVALID_FILTER",
+            Self::InvalidCursor => "INVALID_CURSOR",
+            Self::NoExportJob => "NO_EXPORT_JOB",
+            Self::GuardrailViolation => "GUARDRAIL_VIOLATION",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::ActivationInProgress => "ACTIVATION_IN_PROGRESS",
+            Self::NoFirstAnswer => "NO_FIRST_ANSWER",
+            Self::ImsUnavailable => "IMS_UNAVAILABLE",
+            Self::PlatformError => "PLATFORM_ERROR",
+            Self::PlatformUnreachable => "PLATFORM_UNREACHABLE",
+            Self::OutcomeUnknown => "OUTCOME_UNKNOWN",
+            Self::NotStarted => "NOT_STARTED",
+            Self::StoreFailed => "STORE_FAILED",
+            Self::Network => "NETWORK",
+            Self::HttpError => "HTTP_ERROR",
+            Self::Other => "OTHER",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The body of every error the portal makes itself (ARCHITECTURE.md, *HTTP surface*).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// A stable SCREAMING_SNAKE identifier.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(default)]
     pub violations: Vec<Violation>,
@@ -57,9 +130,9 @@ pub struct ErrorBody {
 }
 
 impl ErrorBody {
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            code: code.into(),
+            code,
             message: message.into(),
             violations: Vec::new(),
             rejection: None,
@@ -83,6 +156,17 @@ pub enum Outcome {
     Unknown,
 }
 
+/// A plan as it was asked for, verbatim: the audit keeps even ids that the portal's id rule
+/// refuses today (records written before the rule existed must stay readable).
+pub type RequestedPlan = BTreeMap<String, Vec<String>>;
+
+/// `POST .../adhocrun` as the browser and the CLI send it: Adobe's v2 body, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ActivationRequest {
+    pub activation_info: Plan,
+}
+
 /// One activation in the audit history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,12 +174,74 @@ pub struct HistoryRecord {
     pub id: String,
     pub created_at: EpochMillis,
     pub user: String,
-    pub activation_info: ActivationInfo,
+    pub activation_info: RequestedPlan,
     pub outcome: Outcome,
     #[serde(default)]
     pub orders: Vec<ActivationOrder>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+}
+
+/// The filters of `GET /api/history`: what the browser writes into the address and the proxy
+/// reads from it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryQuery {
+    /// Records with an entry for this dataflow.
+    pub destination: Option<String>,
+    /// Records with an entry for this segment.
+    pub segment: Option<String>,
+    pub user: Option<String>,
+    pub outcome: Option<Outcome>,
+    /// Epoch milliseconds, inclusive.
+    pub from: Option<i64>,
+    /// Epoch milliseconds, exclusive.
+    pub to: Option<i64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+}
+
+impl HistoryQuery {
+    /// `destination=...&outcome=accepted&...`, the fields that are set, percent-encoded.
+    pub fn to_query_string(&self) -> String {
+        let outcome = self.outcome.map(|o| {
+            serde_json::to_value(o)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        });
+        let numbers = [
+            ("from", self.from.map(|n| n.to_string())),
+            ("to", self.to.map(|n| n.to_string())),
+            ("limit", self.limit.map(|n| n.to_string())),
+        ];
+        [
+            ("destination", self.destination.clone()),
+            ("segment", self.segment.clone()),
+            ("user", self.user.clone()),
+            ("outcome", outcome),
+        ]
+        .into_iter()
+        .chain(numbers)
+        .chain([("cursor", self.cursor.clone())])
+        .filter_map(|(key, value)| Some(format!("{key}={}", percent_encode(&value?))))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// RFC 3986: unreserved characters as they are, every other byte as `%XX`.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// `GET /api/history`: newest first; pass `nextCursor` as `cursor` for the next page.
@@ -132,6 +278,33 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_history_query_writes_only_what_is_set_and_encodes_it() {
+        let query = HistoryQuery {
+            user: Some("김 민지&co".into()),
+            outcome: Some(Outcome::Accepted),
+            to: Some(1_700_000_000_000),
+            cursor: Some("1700:abc".into()),
+            ..HistoryQuery::default()
+        };
+        assert_eq!(
+            query.to_query_string(),
+            "user=%EA%B9%80%20%EB%AF%BC%EC%A7%80%26co&outcome=accepted&to=1700000000000&cursor=1700%3Aabc"
+        );
+        assert_eq!(HistoryQuery::default().to_query_string(), "");
+    }
+
+    #[test]
+    fn an_activation_request_is_adobes_v2_body_and_nothing_else() {
+        let request: ActivationRequest =
+            serde_json::from_value(json!({"activationInfo": {"flow-1": ["a"]}})).unwrap();
+        assert_eq!(request.activation_info.count(), 1);
+        let unknown = serde_json::from_value::<ActivationRequest>(
+            json!({"activationInfo": {}, "exportIds": ["1"]}),
+        );
+        assert!(unknown.unwrap_err().to_string().contains("exportIds"));
+    }
+
+    #[test]
     fn session_has_the_documented_shape() {
         let session = Session {
             user: "demo".into(),
@@ -155,13 +328,29 @@ mod tests {
 
     #[test]
     fn error_body_always_carries_a_violations_list() {
-        let body = ErrorBody::new("NOT_FOUND", "There is nothing at /api/nope.");
+        let body = ErrorBody::new(ErrorCode::NotFound, "There is nothing at /api/nope.");
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             json!({"code": "NOT_FOUND", "message": "There is nothing at /api/nope.", "violations": []})
         );
         let parsed: ErrorBody = serde_json::from_str(r#"{"code": "X", "message": "m"}"#).unwrap();
         assert!(parsed.violations.is_empty());
+        assert_eq!(
+            parsed.code,
+            ErrorCode::Other,
+            "a newer portal's code is still read"
+        );
+    }
+
+    #[test]
+    fn error_codes_are_written_as_their_names() {
+        for code in [
+            ErrorCode::NoFirstAnswer,
+            ErrorCode::IdempotencyKeyReused,
+            ErrorCode::Network,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.as_str()));
+        }
     }
 
     #[test]

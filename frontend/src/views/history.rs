@@ -2,7 +2,8 @@
 //! checked.
 
 use leptos::prelude::*;
-use shared::portal::{HistoryPage, HistoryRecord, Outcome};
+use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Outcome};
+use shared::time::Date;
 
 use crate::api;
 use crate::format;
@@ -35,31 +36,23 @@ struct Filters {
 
 impl Filters {
     fn query(&self, cursor: Option<&str>) -> String {
-        let mut parts: Vec<String> = Vec::new();
-        for (key, value) in [
-            ("destination", &self.destination),
-            ("segment", &self.segment),
-            ("user", &self.user),
-            ("outcome", &self.outcome),
-        ] {
-            if !value.trim().is_empty() {
-                parts.push(format!(
-                    "{key}={}",
-                    js_sys::encode_uri_component(value.trim())
-                ));
-            }
+        let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        HistoryQuery {
+            destination: text(&self.destination),
+            segment: text(&self.segment),
+            user: text(&self.user),
+            outcome: serde_json::from_value(serde_json::Value::String(self.outcome.clone())).ok(),
+            from: Date::parse(&self.from)
+                .ok()
+                .map(|date| date.start_millis().0),
+            // The day chosen is included: the API's `to` is exclusive.
+            to: Date::parse(&self.until)
+                .ok()
+                .map(|date| date.plus_days(1).start_millis().0),
+            cursor: cursor.map(str::to_owned),
+            limit: None,
         }
-        if let Ok(date) = shared::time::Date::parse(&self.from) {
-            parts.push(format!("from={}", date.start_millis().0));
-        }
-        // The day chosen is included: the API's `to` is exclusive.
-        if let Ok(date) = shared::time::Date::parse(&self.until) {
-            parts.push(format!("to={}", date.plus_days(1).start_millis().0));
-        }
-        if let Some(cursor) = cursor {
-            parts.push(format!("cursor={}", js_sys::encode_uri_component(cursor)));
-        }
-        parts.join("&")
+        .to_query_string()
     }
 }
 

@@ -10,15 +10,15 @@ use axum::{
 
 use super::RequestId;
 use crate::error::ApiError;
-use crate::store::HistoryFilter;
 use crate::{AppState, auth};
+use shared::portal::{ErrorCode, HistoryQuery};
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
     _user: auth::User,
-    filter: Result<Query<HistoryFilter>, axum::extract::rejection::QueryRejection>,
+    filter: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(filter) = filter.map_err(|e| ApiError::bad_request("INVALID_FILTER", format!("{e}. Filters: destination, segment, user, outcome, from, to (epoch ms), cursor, limit.")))?;
+    let Query(filter) = filter.map_err(|e| ApiError::bad_request(ErrorCode::InvalidFilter, format!("{e}. Filters: destination, segment, user, outcome, from, to (epoch ms), cursor, limit.")))?;
     Ok(Json(state.store.list(&filter).await?).into_response())
 }
 

@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::portal::{HistoryPage, Outcome};
+use shared::portal::{ErrorCode, HistoryPage, Outcome};
 
 use crate::helpers::{TestPortal, assert_no_secret, captured_logs};
 
@@ -150,6 +150,31 @@ async fn a_repeated_idempotency_key_returns_the_first_answer() {
 }
 
 #[tokio::test]
+async fn an_id_that_could_reshape_a_platform_path_is_refused_before_any_call() {
+    let portal = TestPortal::start().await;
+    let (flow, _) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let before = portal.platform_log().await.len();
+    let response = portal
+        .activate(json!({&flow: ["../../flows?x=1"]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "INVALID_ACTIVATION");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("segment id \"../../flows?x=1\""),
+        "{message}"
+    );
+    assert_eq!(
+        portal.platform_log().await.len(),
+        before,
+        "nothing reached the Platform"
+    );
+}
+
+#[tokio::test]
 async fn a_repeated_key_gets_the_first_refusal_with_its_own_status() {
     let portal = TestPortal::start().await;
     let (flow, vip) = portal
@@ -269,7 +294,7 @@ async fn an_unknown_activation_without_runs_is_given_up_after_the_grace_period()
         .unwrap();
     let record = portal.state_store_record(&id).await;
     assert_eq!(record.outcome, Outcome::Failed);
-    assert_eq!(record.error.unwrap().code, "NOT_STARTED");
+    assert_eq!(record.error.unwrap().code, ErrorCode::NotStarted);
 }
 
 #[tokio::test]

@@ -1,17 +1,15 @@
 //! `POST /data/core/activation/disflowprovider/adhocrun`: v2 (selected by the `Accept` header)
 //! and the deprecated v1 (with `exportIds`).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 pub const PATH: &str = "/data/core/activation/disflowprovider/adhocrun";
 /// Selects v2; without it the Platform applies v1 and wants `exportIds`.
 pub const V2_ACCEPT: &str = "application/vnd.adobe.adhoc.activation+json; version=2";
 
-/// Dataflow (destination instance) id → the audience ids to export to it. A list, not a set: a
-/// duplicate is a mistake the guardrails must be able to see.
-pub type ActivationInfo = BTreeMap<String, Vec<String>>;
+/// Dataflow (destination instance) id → the audience ids to export to it: the portal's
+/// [`Plan`](crate::plan::Plan) under the name Adobe's request gives it.
+pub type ActivationInfo = crate::plan::Plan;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

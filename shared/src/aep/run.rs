@@ -3,6 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::paging::FlowServiceList;
+use crate::ids::is_platform_id;
 use crate::time::EpochMillis;
 
 pub const RUNS_PATH: &str = "/data/foundation/flowservice/runs";
@@ -21,7 +22,7 @@ pub fn dataflow_runs_path(dataflow_id: &str) -> String {
 pub fn segment_runs_paths<'a>(segment_ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut ids: Vec<&str> = segment_ids
         .into_iter()
-        .filter(|id| is_query_safe(id))
+        .filter(|id| is_platform_id(id))
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -34,14 +35,6 @@ pub fn segment_runs_paths<'a>(segment_ids: impl IntoIterator<Item = &'a str>) ->
             )
         })
         .collect()
-}
-
-fn is_query_safe(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// `GET /runs` and `GET /runs/{id}` (a one-item list).

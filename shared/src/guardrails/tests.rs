@@ -4,6 +4,7 @@ use serde_json::json;
 use super::*;
 use crate::aep::export_job::{ExportJob, ExportJobStatus};
 use crate::aep::flow::Flow;
+use crate::ids::DataflowId;
 use crate::time::Date;
 
 const S3: &str = "4fce964d-3f37-408f-9778-e597338a21ee";
@@ -102,12 +103,19 @@ fn facts() -> Snapshot {
 type Entry<'a> = (&'a str, &'a [&'a str]);
 
 fn plan(entries: &[Entry]) -> ActivationInfo {
+    plan_of(entries)
+}
+
+fn plan_of<S: AsRef<str>>(entries: &[(&str, &[S])]) -> ActivationInfo {
     entries
         .iter()
         .map(|(d, segments)| {
             (
-                d.to_string(),
-                segments.iter().map(|s| s.to_string()).collect(),
+                DataflowId::parse(*d).unwrap(),
+                segments
+                    .iter()
+                    .map(|s| SegmentId::parse(s.as_ref()).unwrap())
+                    .collect(),
             )
         })
         .collect()
@@ -244,11 +252,12 @@ fn wide_sandbox(segments: usize) -> (Snapshot, Vec<String>) {
 #[test]
 fn exactly_80_entries_pass_and_81_fail_with_the_count() {
     let (facts, ids) = wide_sandbox(81);
-    let mut entries = ActivationInfo::new();
-    entries.insert("a".into(), ids[..40].to_vec());
-    entries.insert("b".into(), ids[..40].to_vec());
+    let mut entries = plan_of(&[("a", &ids[..40]), ("b", &ids[..40])]);
     assert_eq!(check(&entries, &facts, now(), &Limits::default()), vec![]);
-    entries.get_mut("b").unwrap().push(ids[80].clone());
+    entries.add(
+        DataflowId::parse("b").unwrap(),
+        SegmentId::parse(ids[80].as_str()).unwrap(),
+    );
     let violations = check(&entries, &facts, now(), &Limits::default());
     assert_eq!(codes(&violations), vec![ViolationCode::TooManyEntries]);
     assert_eq!(
@@ -306,9 +315,10 @@ proptest! {
     fn up_to_the_limit_of_valid_entries_always_passes(in_a in 0usize..=40, in_b in 0usize..=40) {
         prop_assume!(in_a + in_b > 0);
         let (facts, ids) = wide_sandbox(40);
-        let mut entries = ActivationInfo::new();
-        if in_a > 0 { entries.insert("a".into(), ids[..in_a].to_vec()); }
-        if in_b > 0 { entries.insert("b".into(), ids[..in_b].to_vec()); }
+        let mut chosen = Vec::new();
+        if in_a > 0 { chosen.push(("a", &ids[..in_a])); }
+        if in_b > 0 { chosen.push(("b", &ids[..in_b])); }
+        let entries = plan_of(&chosen);
         prop_assert_eq!(check(&entries, &facts, now(), &Limits::default()), vec![]);
     }
 
@@ -316,7 +326,7 @@ proptest! {
     fn over_the_limit_always_fails_with_the_count(in_a in 1usize..=120, in_b in 1usize..=120, limit in 1usize..=100) {
         prop_assume!(in_a + in_b > limit);
         let (facts, ids) = wide_sandbox(120);
-        let entries = ActivationInfo::from([("a".to_owned(), ids[..in_a].to_vec()), ("b".to_owned(), ids[..in_b].to_vec())]);
+        let entries = plan_of(&[("a", &ids[..in_a]), ("b", &ids[..in_b])]);
         let limits = Limits { max_entries: limit, ..Limits::default() };
         let violations = check(&entries, &facts, now(), &limits);
         let too_many = violations.iter().find(|v| v.code == ViolationCode::TooManyEntries);
@@ -338,8 +348,9 @@ proptest! {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             shuffled.swap(i, (state >> 33) as usize % (i + 1));
         }
-        let one = check(&ActivationInfo::from([("s3".to_owned(), segments), ("off".to_owned(), vec!["ready".into()])]), &facts(), now(), &Limits::default());
-        let other = check(&ActivationInfo::from([("off".to_owned(), vec!["ready".into()]), ("s3".to_owned(), shuffled)]), &facts(), now(), &Limits::default());
+        let ready = ["ready".to_owned()];
+        let one = check(&plan_of(&[("s3", segments.as_slice()), ("off", ready.as_slice())]), &facts(), now(), &Limits::default());
+        let other = check(&plan_of(&[("off", ready.as_slice()), ("s3", shuffled.as_slice())]), &facts(), now(), &Limits::default());
         prop_assert_eq!(one, other);
     }
 }

@@ -68,14 +68,10 @@ impl Violation {
         }
     }
 
-    pub(super) fn about(
-        code: ViolationCode,
-        dataflow_id: &str,
-        segment_id: Option<&String>,
-    ) -> Self {
+    pub(super) fn about(code: ViolationCode, dataflow_id: &str, segment_id: Option<&str>) -> Self {
         Self {
             dataflow_id: Some(dataflow_id.to_owned()),
-            segment_id: segment_id.cloned(),
+            segment_id: segment_id.map(str::to_owned),
             ..Self::new(code)
         }
     }

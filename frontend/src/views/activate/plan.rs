@@ -3,7 +3,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use shared::guardrails::entry_count;
+use shared::plan::Plan;
 
 use super::orders::Submitted;
 use super::segments::use_limits;
@@ -42,7 +42,7 @@ pub fn PlanPanel() -> impl IntoView {
             .map(|f| f.check(&plan, api::now(), &limits.get()))
             .unwrap_or_default()
     });
-    let count = move || state.plan.with(entry_count);
+    let count = move || state.plan.with(Plan::count);
     let blocked_reason = move || {
         if !can_activate() {
             Some(Key::ActivateViewer)
@@ -87,7 +87,7 @@ pub fn PlanPanel() -> impl IntoView {
     let open_confirmation = move |_| {
         let segments: Vec<String> = state
             .plan
-            .with_untracked(|plan| plan.values().flatten().cloned().collect());
+            .with_untracked(|plan| plan.entries().map(|(_, s)| s.to_string()).collect());
         checking.set(true);
         leptos::task::spawn_local(async move {
             let ids: Vec<&str> = segments.iter().map(String::as_str).collect();
@@ -113,8 +113,8 @@ pub fn PlanPanel() -> impl IntoView {
             match outcome {
                 Ok((answer, location)) => {
                     key.set(api::new_key());
-                    for dataflow in plan.keys() {
-                        state.load_runs(dataflow.clone());
+                    for dataflow in plan.dataflows() {
+                        state.load_runs(dataflow.to_string());
                     }
                     state.plan.set(Default::default());
                     state
@@ -137,14 +137,15 @@ pub fn PlanPanel() -> impl IntoView {
             {move || state.plan.with(|p| p.is_empty()).then(|| view! { <p>{t(Key::PlanEmpty)}</p> })}
             <ul class="plan-destinations">
                 {move || {
-                    state.plan.get().into_iter().map(|(dataflow, segments)| {
-                        let destination_name = name_of(&dataflow, None);
+                    let plan = state.plan.get();
+                    plan.iter().map(|(dataflow, segments)| {
+                        let destination_name = name_of(dataflow, None);
                         view! {
                             <li>
                                 <p class="plan-destination">{destination_name.clone()}</p>
                                 <ul>
-                                    {segments.into_iter().map(|segment| {
-                                        let segment_name = name_of(&dataflow, Some(&segment));
+                                    {segments.iter().map(|segment| {
+                                        let segment_name = name_of(dataflow, Some(segment));
                                         let label = format!("{} {} ({})", t(Key::PlanRemove), segment_name, destination_name);
                                         let (dataflow, segment) = (dataflow.clone(), segment.clone());
                                         view! {
@@ -152,14 +153,7 @@ pub fn PlanPanel() -> impl IntoView {
                                                 {segment_name}
                                                 " "
                                                 <button class="link" aria-label=label on:click=move |_| {
-                                                    state.plan.update(|plan| {
-                                                        if let Some(list) = plan.get_mut(&dataflow) {
-                                                            list.retain(|s| *s != segment);
-                                                            if list.is_empty() {
-                                                                plan.remove(&dataflow);
-                                                            }
-                                                        }
-                                                    });
+                                                    state.plan.update(|plan| plan.remove(&dataflow, &segment));
                                                 }>{t(Key::PlanRemove)}</button>
                                             </li>
                                         }
@@ -205,8 +199,8 @@ pub fn PlanPanel() -> impl IntoView {
                     <div id="confirm-summary">
                         <p>{t(Key::ConfirmSummary)}</p>
                         <ul>
-                            {state.plan.get_untracked().into_iter().map(|(dataflow, segments)| view! {
-                                <li>{format!("{}: {} {}", name_of(&dataflow, None), segments.len(), t(Key::DestinationsSegments))}</li>
+                            {state.plan.get_untracked().iter().map(|(dataflow, segments)| view! {
+                                <li>{format!("{}: {} {}", name_of(dataflow, None), segments.len(), t(Key::DestinationsSegments))}</li>
                             }).collect_view()}
                         </ul>
                     </div>

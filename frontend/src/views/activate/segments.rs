@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 use shared::guardrails::{Limits, ViolationCode};
+use shared::ids::{DataflowId, SegmentId};
+use shared::plan::Plan;
 use shared::time::EpochMillis;
 
 use super::ActivateState;
@@ -108,7 +110,9 @@ pub fn SegmentPicker() -> impl IntoView {
             return Badge::Blocked;
         };
         let now = minute.get();
-        let plan = [(dataflow, vec![id.to_owned()])].into_iter().collect();
+        let Ok(plan) = Plan::of_one(&dataflow, id) else {
+            return Badge::Blocked;
+        };
         match facts.check(&plan, now, &limits.get()).first() {
             None => Badge::Ready,
             Some(v) => match v.code {
@@ -146,24 +150,21 @@ pub fn SegmentPicker() -> impl IntoView {
     let matching_count = move || matching.with(Vec::len);
     let chosen = move |id: &str| {
         let dataflow = state.selected.get();
-        state.plan.with(|plan| {
-            dataflow
-                .and_then(|d| plan.get(&d))
-                .is_some_and(|segments| segments.iter().any(|s| s == id))
-        })
+        state
+            .plan
+            .with(|plan| dataflow.is_some_and(|d| plan.contains(&d, id)))
     };
     let toggle = move |id: String, on: bool| {
         let Some(dataflow) = state.selected.get_untracked() else {
             return;
         };
         state.plan.update(|plan| {
-            let segments = plan.entry(dataflow.clone()).or_default();
-            segments.retain(|s| *s != id);
-            if on {
-                segments.push(id);
-            }
-            if segments.is_empty() {
-                plan.remove(&dataflow);
+            if !on {
+                plan.remove(&dataflow, &id);
+            } else if let (Ok(dataflow), Ok(segment)) =
+                (DataflowId::parse(dataflow), SegmentId::parse(id))
+            {
+                plan.add(dataflow, segment);
             }
         });
     };
@@ -174,20 +175,18 @@ pub fn SegmentPicker() -> impl IntoView {
         let ids: Vec<String> = matching.with_untracked(|matching| {
             rows.with_untracked(|rows| matching.iter().map(|&p| rows[p].id.clone()).collect())
         });
+        let Ok(dataflow) = DataflowId::parse(dataflow) else {
+            return;
+        };
         state.plan.update(|plan| {
-            let segments = plan.entry(dataflow).or_default();
-            for id in ids {
-                if !segments.contains(&id) {
-                    segments.push(id);
-                }
+            for segment in ids.into_iter().filter_map(|id| SegmentId::parse(id).ok()) {
+                plan.add(dataflow.clone(), segment);
             }
         });
     };
     let clear = move |_| {
         if let Some(dataflow) = state.selected.get_untracked() {
-            state.plan.update(|plan| {
-                plan.remove(&dataflow);
-            });
+            state.plan.update(|plan| plan.remove_dataflow(&dataflow));
         }
     };
     view! {
