@@ -62,7 +62,7 @@ pub async fn activate(command: ActivateCommand) -> Result<(), String> {
             "order: segment {} on dataflow {} → run {}",
             order.segment,
             order.order,
-            order.run_id().unwrap_or("?")
+            order.run_id().map_or_else(|| "?".to_owned(), String::from)
         );
     }
     if !command.wait {

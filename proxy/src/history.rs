@@ -28,7 +28,7 @@ pub async fn detail(
     for order in &record.orders {
         // One unreadable run must not hide the record: say why next to the order instead.
         let (run, error) = match order.run_id() {
-            Some(run_id) => match runs.get(platform, run_id, request_id).await {
+            Some(run_id) => match runs.get(platform, &run_id, request_id).await {
                 Ok(run) => (run, None),
                 Err(e) => (None, Some(e.to_string())),
             },

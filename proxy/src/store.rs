@@ -215,7 +215,7 @@ impl Store {
                         why: e.to_string(),
                     }
                 })?;
-            claimed.extend(orders.iter().filter_map(|o| o.run_id().map(str::to_owned)));
+            claimed.extend(orders.iter().filter_map(|o| o.run_id().map(String::from)));
         }
         Ok(claimed)
     }

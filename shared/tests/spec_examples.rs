@@ -122,8 +122,8 @@ fn adhocrun_requests_responses_and_errors() {
     assert_eq!(v1[0].export_ids.len(), 1);
     let responses = check::<AdhocRunResponse>(spec.response_examples("/adhocrun", "post", 200));
     assert_eq!(
-        responses[0].order[0].run_id(),
-        Some("88d6da63-dc97-460e-b781-fc795a7386d9")
+        responses[0].order[0].run_id().unwrap(),
+        "88d6da63-dc97-460e-b781-fc795a7386d9"
     );
     let errors = check::<PlatformError>(spec.response_examples("/adhocrun", "post", 400));
     assert_eq!(errors.len(), 2);

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::RunId;
+
 pub const PATH: &str = "/data/core/activation/disflowprovider/adhocrun";
 /// Selects v2; without it the Platform applies v1 and wants `exportIds`.
 pub const V2_ACCEPT: &str = "application/vnd.adobe.adhoc.activation+json; version=2";
@@ -43,13 +45,11 @@ pub struct ActivationOrder {
 }
 
 impl ActivationOrder {
-    /// The run id is the last path segment of `statusURL`.
-    pub fn run_id(&self) -> Option<&str> {
-        self.status_url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .filter(|id| !id.is_empty() && !id.contains(':'))
+    /// The run id is the last path segment of `statusURL`, if it passes the id rule: it goes
+    /// into a request path of ours, and the URL came from upstream.
+    pub fn run_id(&self) -> Option<RunId> {
+        let last = self.status_url.trim_end_matches('/').rsplit('/').next()?;
+        RunId::parse(last).ok().filter(|id| !id.contains(':'))
     }
 }
 
@@ -65,12 +65,18 @@ mod tests {
             status_url: "https://platform.adobe.io/data/foundation/flowservice/runs/88d6da63"
                 .into(),
         };
-        assert_eq!(order.run_id(), Some("88d6da63"));
-        let broken = ActivationOrder {
-            status_url: "https:".into(),
-            ..order
-        };
-        assert_eq!(broken.run_id(), None);
+        assert_eq!(order.run_id().unwrap(), "88d6da63");
+        for status_url in [
+            "https:",
+            "https://evil.example/runs/..",
+            "https://x/runs/a?b=c",
+        ] {
+            let odd = ActivationOrder {
+                status_url: status_url.into(),
+                ..order.clone()
+            };
+            assert_eq!(odd.run_id(), None, "{status_url}");
+        }
     }
 
     #[test]

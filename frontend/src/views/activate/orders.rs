@@ -57,7 +57,7 @@ pub fn OrdersPanel() -> impl IntoView {
                 .filter(|o| !o.run.as_ref().is_some_and(|r| r.status().is_finished()))
             {
                 if let Some(run_id) = order.order.run_id() {
-                    match api::run(run_id).await {
+                    match api::run(&run_id).await {
                         Ok(run) => order.run = run,
                         Err(problem) => order.error = Some(problem.0.message),
                     }
