@@ -5,17 +5,18 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::AdhocRunResponse;
 use shared::aep::export_job::{ExportJob, ExportJobList};
-use shared::aep::flow::{Flow, FlowList, destination_flows_page};
-use shared::aep::run::{Run, RunList, dataflow_runs_path, segment_runs_paths};
+use shared::aep::flow::Flow;
+use shared::aep::run::{Run, RunList, dataflow_runs_path};
 use shared::aep::segment::{Audience, AudienceList};
+use shared::facts::{self, DestinationFlowPages};
 use shared::plan::Plan;
 use shared::portal::{
     ActivationRequest, ErrorBody, ErrorCode, HistoryDetail, HistoryPage, Session,
 };
 
 const PLATFORM: &str = "/api/platform";
-/// Enough pages for the Platform's limits (100 dataflows, 4,000 audiences).
-const MAX_PAGES: usize = 50;
+/// Enough pages of 100 for the Platform's limit of 4,000 audiences a sandbox.
+const MAX_AUDIENCE_PAGES: usize = 50;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem(pub ErrorBody);
@@ -57,18 +58,12 @@ pub async fn session() -> Result<Session, Problem> {
     get("/api/session").await
 }
 
-/// Every destination dataflow, across pages.
+/// Every destination dataflow, across pages, as the proxy reads them for its guardrails.
 pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
+    let mut pages = DestinationFlowPages::new();
     let mut flows = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let url = format!("{PLATFORM}{}", destination_flows_page(token.as_deref()));
-        let page: FlowList = get(&url).await?;
-        token = page.continuation_token().map(str::to_owned);
-        flows.extend(page.items);
-        if token.is_none() {
-            break;
-        }
+    while let Some(path) = pages.next_path() {
+        flows.extend(pages.read(get(&format!("{PLATFORM}{path}")).await?));
     }
     Ok(flows)
 }
@@ -77,7 +72,7 @@ pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
 pub async fn audiences() -> Result<Vec<Audience>, Problem> {
     let mut audiences = Vec::new();
     let mut start = 0;
-    for _ in 0..MAX_PAGES {
+    for _ in 0..MAX_AUDIENCE_PAGES {
         let page: AudienceList = get(&format!(
             "{PLATFORM}/data/core/ups/audiences?start={start}&limit=100"
         ))
@@ -93,7 +88,7 @@ pub async fn audiences() -> Result<Vec<Audience>, Problem> {
 
 pub async fn export_jobs() -> Result<Vec<ExportJob>, Problem> {
     Ok(
-        get::<ExportJobList>(&format!("{PLATFORM}/data/core/ups/export/jobs?limit=20"))
+        get::<ExportJobList>(&format!("{PLATFORM}{}", facts::export_jobs_path()))
             .await?
             .records,
     )
@@ -107,10 +102,10 @@ pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
     )
 }
 
-/// The newest runs of these segments on any dataflow.
-pub async fn runs_of_segments(segment_ids: &[&str]) -> Result<Vec<Run>, Problem> {
+/// The runs that could block `plan`, asked for exactly as the proxy asks before it activates.
+pub async fn runs_for(plan: &Plan) -> Result<Vec<Run>, Problem> {
     let pages = futures::future::try_join_all(
-        segment_runs_paths(segment_ids.iter().copied())
+        facts::run_queries(plan)
             .into_iter()
             .map(|path| async move { get::<RunList>(&format!("{PLATFORM}{path}")).await }),
     )

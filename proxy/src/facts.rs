@@ -1,22 +1,17 @@
-//! Fresh platform facts for the guardrails: the destination dataflows (all pages), the unfinished
-//! runs of the plan's dataflows and of the plan's segments on any dataflow, and the latest
-//! export jobs.
+//! Fresh platform facts for the guardrails, asked for as `shared::facts` says (the browser asks
+//! the same way), over the proxy's own transport to the Platform.
 
 use futures::future::try_join_all;
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::ActivationInfo;
-use shared::aep::export_job::{self, ExportJob, ExportJobList};
-use shared::aep::flow::{Flow, FlowList, destination_flows_page};
-use shared::aep::run::{RunList, dataflow_runs_path, segment_runs_paths};
+use shared::aep::export_job::{ExportJob, ExportJobList};
+use shared::aep::flow::Flow;
+use shared::aep::run::RunList;
+use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
 
 use crate::error::ApiError;
 use crate::upstream::Platform;
-
-/// Enough pages for 1,000 destination dataflows, ten times Adobe's per-sandbox limit.
-const MAX_FLOW_PAGES: usize = 10;
-/// The newest export jobs: a running one is always among them.
-const EXPORT_JOBS_CHECKED: u32 = 20;
 
 pub struct PlatformFacts {
     pub flows: Vec<Flow>,
@@ -73,16 +68,10 @@ pub async fn get_json<T: DeserializeOwned>(
 }
 
 async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<Flow>, ApiError> {
+    let mut pages = DestinationFlowPages::new();
     let mut flows = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..MAX_FLOW_PAGES {
-        let path = destination_flows_page(token.as_deref());
-        let page: FlowList = get_json(platform, &path, request_id).await?;
-        token = page.continuation_token().map(str::to_owned);
-        flows.extend(page.items);
-        if token.is_none() {
-            break;
-        }
+    while let Some(path) = pages.next_path() {
+        flows.extend(pages.read(get_json(platform, &path, request_id).await?));
     }
     Ok(flows)
 }
@@ -94,12 +83,10 @@ async fn runs_in_progress(
     plan: &ActivationInfo,
     request_id: &str,
 ) -> Result<Vec<RunInProgress>, ApiError> {
-    let by_dataflow = plan.dataflows().map(|id| dataflow_runs_path(id));
-    let by_segment = segment_runs_paths(plan.entries().map(|(_, segment)| segment.as_str()));
     let pages = try_join_all(
-        by_dataflow
-            .chain(by_segment)
-            .map(|path| async move { get_json::<RunList>(platform, &path, request_id).await }),
+        facts::run_queries(plan)
+            .iter()
+            .map(|path| async move { get_json::<RunList>(platform, path, request_id).await }),
     )
     .await?;
     Ok(pages
@@ -113,11 +100,6 @@ async fn latest_export_jobs(
     platform: &Platform,
     request_id: &str,
 ) -> Result<Vec<ExportJob>, ApiError> {
-    let list: ExportJobList = get_json(
-        platform,
-        &format!("{}?limit={EXPORT_JOBS_CHECKED}", export_job::PATH),
-        request_id,
-    )
-    .await?;
+    let list: ExportJobList = get_json(platform, &facts::export_jobs_path(), request_id).await?;
     Ok(list.records)
 }

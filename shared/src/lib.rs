@@ -3,6 +3,7 @@
 //! `wasm32-unknown-unknown` and the host alike and both sides apply the very same rules.
 
 pub mod aep;
+pub mod facts;
 pub mod guardrails;
 pub mod ids;
 #[cfg(feature = "openapi")]

@@ -82,16 +82,13 @@ pub fn PlanPanel() -> impl IntoView {
         }
     });
     // The pickers know the runs of the dataflows shown; a segment may be running on another.
-    // Looking just before the confirmation keeps the answer fresh and costs one call per 20
-    // segments; if the look fails, the portal still checks on its side.
+    // Just before the confirmation the browser asks for the runs exactly as the proxy will
+    // (shared::facts::run_queries); if the look fails, the portal still checks on its side.
     let open_confirmation = move |_| {
-        let segments: Vec<String> = state
-            .plan
-            .with_untracked(|plan| plan.entries().map(|(_, s)| s.to_string()).collect());
+        let plan = state.plan.get_untracked();
         checking.set(true);
         leptos::task::spawn_local(async move {
-            let ids: Vec<&str> = segments.iter().map(String::as_str).collect();
-            if let Ok(runs) = api::runs_of_segments(&ids).await {
+            if let Ok(runs) = api::runs_for(&plan).await {
                 state.runs.update(|known| {
                     known.insert(PLAN_SEGMENTS.to_owned(), runs);
                 });
