@@ -1,16 +1,13 @@
 use leptos::prelude::*;
-use shared::portal::{Mode, Role, Session};
+use shared::portal::{Mode, Role};
 
-use crate::api;
 use crate::i18n::{Key, Lang, t, use_lang};
 use crate::router::{Link, Location, Page};
+use crate::session::{self, use_session};
 use crate::views::{
     activate::ActivateView, history::HistoryView, history_detail::HistoryDetailView,
     not_found::NotFoundView,
 };
-
-/// The session, loaded once and shared by every view.
-pub type SessionResource = LocalResource<Result<Session, api::Problem>>;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -22,8 +19,7 @@ pub fn App() -> impl IntoView {
         }
         document().set_title(crate::i18n::text(lang.get(), Key::AppTitle));
     });
-    let session: SessionResource = LocalResource::new(api::session);
-    provide_context(session);
+    session::provide();
     let page = Location::provide().page();
     view! {
             <DemoBanner />
@@ -51,7 +47,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn DemoBanner() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let session = use_session();
     move || {
         let demo = matches!(session.get(), Some(Ok(s)) if s.mode == Mode::Demo);
         demo.then(
@@ -62,7 +58,7 @@ fn DemoBanner() -> impl IntoView {
 
 #[component]
 fn CurrentUser() -> impl IntoView {
-    let session = expect_context::<SessionResource>();
+    let session = use_session();
     move || {
         session.get().and_then(Result::ok).map(|s| {
             let role = if s.roles.contains(&Role::Activator) {

@@ -5,6 +5,7 @@ mod app;
 mod format;
 mod i18n;
 mod router;
+mod session;
 mod views;
 
 fn main() {

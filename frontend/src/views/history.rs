@@ -9,7 +9,7 @@ use crate::api;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::router::Link;
-use crate::views::problem::ProblemMessage;
+use crate::views::loading::{LoadFailed, Loading, poll_while};
 
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -98,16 +98,7 @@ pub fn HistoryView() -> impl IntoView {
                 .any(|r| matches!(r.outcome, Outcome::Pending | Outcome::Unknown))
         })
     };
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if busy() {
-                page.refetch()
-            }
-        },
-        REFRESH_EVERY,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    poll_while(REFRESH_EVERY, busy, move || page.refetch());
     let load_older = move |_| {
         let Some(cursor) = next_cursor.get_untracked() else {
             return;
@@ -150,14 +141,11 @@ pub fn HistoryView() -> impl IntoView {
                 {field("from", Key::HistoryFilterFrom, |f| f.from.clone(), |f, v| f.from = v)}
                 {field("until", Key::HistoryFilterUntil, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
-            {move || stale.get().then(|| view! { <p role="status">{t(Key::CommonLoading)}</p> })}
+            {move || stale.get().then(|| view! { <Loading /> })}
             <div class="results" aria-busy=move || stale.get().to_string()>
             {move || match page.get() {
-                None => view! { <p role="status">{t(Key::CommonLoading)}</p> }.into_any(),
-                Some((_, Err(problem))) => view! {
-                    <ProblemMessage problem=problem />
-                    <button on:click=move |_| page.refetch()>{t(Key::CommonRetry)}</button>
-                }.into_any(),
+                None => view! { <Loading /> }.into_any(),
+                Some((_, Err(problem))) => view! { <LoadFailed problem=problem retry=move || page.refetch() /> }.into_any(),
                 Some((_, Ok(first))) if first.items.is_empty() => view! { <p>{t(Key::HistoryEmpty)}</p> }.into_any(),
                 Some((_, Ok(first))) => {
                     let records = Signal::derive(move || first.items.iter().cloned().chain(older.get()).collect::<Vec<_>>());

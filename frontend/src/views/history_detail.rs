@@ -9,6 +9,7 @@ use crate::format;
 use crate::i18n::{Key, t};
 use crate::router::Link;
 use crate::views::history::outcome_key;
+use crate::views::loading::{LoadFailed, Loading, poll_while};
 use crate::views::problem::ProblemMessage;
 use crate::views::run_table::{OrderState, RunTable};
 
@@ -30,23 +31,14 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                     .any(|r| !r.run.as_ref().is_some_and(|run| run.status().is_finished()))
             })
     };
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if running() {
-                detail.refetch()
-            }
-        },
-        REFRESH_EVERY,
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+    poll_while(REFRESH_EVERY, running, move || detail.refetch());
     view! {
         <section aria-labelledby="detail-heading">
             <h1 id="detail-heading">{move || t(Key::DetailTitle)}</h1>
             <Link href="/history">{move || t(Key::DetailBack)}</Link>
             {move || match detail.get() {
-                None => view! { <p role="status">{t(Key::CommonLoading)}</p> }.into_any(),
-                Some(Err(problem)) => view! { <ProblemMessage problem=problem /> }.into_any(),
+                None => view! { <Loading /> }.into_any(),
+                Some(Err(problem)) => view! { <LoadFailed problem=problem retry=move || detail.refetch() /> }.into_any(),
                 Some(Ok(detail)) => {
                     let record = detail.record.clone();
                     let (key, _) = outcome_key(record.outcome);

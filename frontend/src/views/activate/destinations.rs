@@ -4,8 +4,7 @@ use super::ActivateState;
 use crate::i18n::{Key, t};
 
 #[component]
-pub fn DestinationPicker() -> impl IntoView {
-    let state = expect_context::<ActivateState>();
+pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
     let destinations = move || {
         state
             .facts

@@ -15,7 +15,7 @@ use shared::aep::run::Run;
 
 use crate::api;
 use crate::i18n::{Key, t};
-use crate::views::problem::ProblemMessage;
+use crate::views::loading::{LoadFailed, Loading};
 use destinations::DestinationPicker;
 pub use facts::{Audiences, Facts};
 use orders::OrdersPanel;
@@ -25,7 +25,7 @@ use segments::SegmentPicker;
 /// The key of [`ActivateState::runs`] for the runs of the plan's segments.
 pub const PLAN_SEGMENTS: &str = "plan segments";
 
-/// What the whole view shares.
+/// What the view's panels share, handed to each as a prop.
 #[derive(Clone, Copy)]
 pub struct ActivateState {
     pub facts: Memo<Option<Facts>>,
@@ -69,7 +69,6 @@ pub fn ActivateView() -> impl IntoView {
         plan: RwSignal::new(ActivationInfo::new()),
         submitted: RwSignal::new(None),
     };
-    provide_context(state);
     let load_error = move || {
         // `with`, not `get`: the answers hold thousands of flows and audiences.
         fn problem<T>(answer: &Option<Result<T, api::Problem>>) -> Option<api::Problem> {
@@ -89,21 +88,20 @@ pub fn ActivateView() -> impl IntoView {
             <p class="intro">{move || t(Key::ActivateIntro)}</p>
             {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
-                    <ProblemMessage problem=problem />
-                    <button on:click=move |_| {
+                    <LoadFailed problem=problem retry=move || {
                         flows.refetch();
                         audiences.refetch();
                         export_jobs.refetch();
-                    }>{move || t(Key::CommonRetry)}</button>
+                    } />
                 }.into_any(),
-                (None, false) => view! { <p role="status">{move || t(Key::CommonLoading)}</p> }.into_any(),
+                (None, false) => view! { <Loading /> }.into_any(),
                 (None, true) => view! {
                     <div class="activate-grid">
-                        <DestinationPicker />
-                        <SegmentPicker />
-                        <PlanPanel />
+                        <DestinationPicker state=state />
+                        <SegmentPicker state=state />
+                        <PlanPanel state=state />
                     </div>
-                    <OrdersPanel />
+                    <OrdersPanel state=state />
                 }.into_any(),
             }}
         </section>

@@ -7,6 +7,7 @@ use super::ActivateState;
 use crate::api;
 use crate::i18n::{Key, t};
 use crate::router::Link;
+use crate::views::loading::poll_while;
 use crate::views::run_table::{OrderState, RunTable};
 
 const POLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -37,19 +38,20 @@ impl Submitted {
 }
 
 #[component]
-pub fn OrdersPanel() -> impl IntoView {
-    let state = expect_context::<ActivateState>();
+pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
+    let running = move || {
+        state.submitted.with_untracked(|submitted| {
+            submitted.as_ref().is_some_and(|s| {
+                s.orders
+                    .iter()
+                    .any(|o| !o.run.as_ref().is_some_and(|r| r.status().is_finished()))
+            })
+        })
+    };
     let refresh = move || {
         let Some(submitted) = state.submitted.get_untracked() else {
             return;
         };
-        if submitted
-            .orders
-            .iter()
-            .all(|o| o.run.as_ref().is_some_and(|r| r.status().is_finished()))
-        {
-            return;
-        }
         leptos::task::spawn_local(async move {
             let mut orders = submitted.orders.clone();
             for order in orders
@@ -70,9 +72,7 @@ pub fn OrdersPanel() -> impl IntoView {
             });
         });
     };
-    if let Ok(handle) = set_interval_with_handle(refresh, POLL_EVERY) {
-        on_cleanup(move || handle.clear());
-    }
+    poll_while(POLL_EVERY, running, refresh);
     let named = Signal::derive(move || {
         let facts = state.facts.get();
         state

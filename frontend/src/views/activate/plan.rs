@@ -6,31 +6,22 @@ use leptos::prelude::*;
 use shared::plan::Plan;
 
 use super::orders::Submitted;
-use super::segments::use_limits;
 use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
-use crate::app::SessionResource;
 use crate::i18n::{Key, Lang, t, use_lang};
+use crate::session::{use_can_activate, use_limits};
 use crate::views::problem::ProblemMessage;
 
 #[component]
-pub fn PlanPanel() -> impl IntoView {
-    let state = expect_context::<ActivateState>();
-    let session = expect_context::<SessionResource>();
+pub fn PlanPanel(state: ActivateState) -> impl IntoView {
+    let can_activate = use_can_activate();
     let lang = use_lang();
     let limits = use_limits();
     let confirming = RwSignal::new(false);
-    let sending = RwSignal::new(false);
     let checking = RwSignal::new(false);
     let problem = RwSignal::new(None::<Problem>);
     // One key per confirmation: a double click or a retry cannot activate twice.
     let key = RwSignal::new(api::new_key());
-    let can_activate = move || {
-        session
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|s| s.can_activate())
-    };
     let violations = Memo::new(move |_| {
         let plan = state.plan.get();
         if plan.is_empty() {
@@ -44,7 +35,7 @@ pub fn PlanPanel() -> impl IntoView {
     });
     let count = move || state.plan.with(Plan::count);
     let blocked_reason = move || {
-        if !can_activate() {
+        if !can_activate.get() {
             Some(Key::ActivateViewer)
         } else if state.plan.with(|p| p.is_empty()) {
             Some(Key::ActivateNothing)
@@ -99,31 +90,32 @@ pub fn PlanPanel() -> impl IntoView {
             }
         });
     };
-    let send = move |_| {
-        let plan = state.plan.get_untracked();
-        sending.set(true);
-        problem.set(None);
-        leptos::task::spawn_local(async move {
-            let outcome = api::activate(&plan, &key.get_untracked()).await;
-            sending.set(false);
+    // The activation as an Action: its pending state drives the buttons, and the answer is
+    // handled where it arrives.
+    let activation = Action::new_local(move |(plan, idempotency_key): &(Plan, String)| {
+        let (plan, idempotency_key) = (plan.clone(), idempotency_key.clone());
+        async move {
+            let outcome = api::activate(&plan, &idempotency_key).await;
             confirming.set(false);
+            key.set(api::new_key());
             match outcome {
                 Ok((answer, location)) => {
-                    key.set(api::new_key());
                     for dataflow in plan.dataflows() {
                         state.load_runs(dataflow.to_string());
                     }
-                    state.plan.set(Default::default());
+                    state.plan.set(Plan::new());
                     state
                         .submitted
                         .set(Some(Submitted::new(answer.order, location)));
                 }
-                Err(refused) => {
-                    key.set(api::new_key());
-                    problem.set(Some(refused));
-                }
+                Err(refused) => problem.set(Some(refused)),
             }
-        });
+        }
+    });
+    let sending = activation.pending();
+    let send = move |_| {
+        problem.set(None);
+        activation.dispatch_local((state.plan.get_untracked(), key.get_untracked()));
     };
     view! {
         <section class="panel plan" aria-labelledby="plan-heading">

@@ -2,15 +2,15 @@
 //! evaluated (an ad-hoc export writes that evaluation) and a status badge from the guardrails.
 
 use leptos::prelude::*;
-use shared::guardrails::{Limits, ViolationCode};
+use shared::guardrails::ViolationCode;
 use shared::ids::{DataflowId, SegmentId};
 use shared::plan::Plan;
 use shared::time::EpochMillis;
 
 use super::ActivateState;
-use crate::app::SessionResource;
 use crate::format;
 use crate::i18n::{Key, t};
+use crate::session::use_limits;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Badge {
@@ -56,20 +56,8 @@ pub struct SegmentRow {
 /// frames with 100 rows (five screens) where 200 took four.
 const SHOWN_AT_ONCE: usize = 100;
 
-pub fn use_limits() -> Signal<Limits> {
-    let session = expect_context::<SessionResource>();
-    Signal::derive(move || {
-        session
-            .get()
-            .and_then(Result::ok)
-            .map(|s| s.limits)
-            .unwrap_or_default()
-    })
-}
-
 #[component]
-pub fn SegmentPicker() -> impl IntoView {
-    let state = expect_context::<ActivateState>();
+pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
     let limits = use_limits();
     let search = RwSignal::new(String::new());
     // The clock moves the "waiting until" badges; a minute is fine enough.
