@@ -265,7 +265,7 @@ async fn send(
         .await;
     let answer = match answer {
         Ok(answer) => answer,
-        Err(PostFailure::NotSent(error)) => return Err((Outcome::Failed, error)),
+        Err(PostFailure::NotSent(error)) => return Err((Outcome::Failed, error.into())),
         Err(PostFailure::Unknown(why)) => return Err((Outcome::Unknown, unknown(&why))),
     };
     if answer.status.is_success() {

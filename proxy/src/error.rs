@@ -11,6 +11,7 @@ use shared::guardrails::Violation;
 use shared::portal::{ErrorBody, ErrorCode};
 
 use crate::store::StoreError;
+use crate::upstream::UpstreamError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -117,6 +118,20 @@ impl IntoResponse for ApiError {
             tracing::warn!(code = self.code().as_str(), "{self}");
         }
         (self.status(), Json(self.body())).into_response()
+    }
+}
+
+impl From<UpstreamError> for ApiError {
+    fn from(error: UpstreamError) -> Self {
+        match &error {
+            UpstreamError::Ims(ims) => Self::ImsUnavailable(ims.to_string()),
+            UpstreamError::Refused { status, .. } => Self::Upstream {
+                status: *status,
+                message: error.to_string(),
+                rejection: None,
+            },
+            _ => Self::UpstreamUnreachable(error.to_string()),
+        }
     }
 }
 

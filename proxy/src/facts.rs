@@ -2,7 +2,6 @@
 //! the same way), over the proxy's own transport to the Platform.
 
 use futures::future::try_join_all;
-use serde::de::DeserializeOwned;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
@@ -10,8 +9,7 @@ use shared::aep::run::RunList;
 use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
 
-use crate::error::ApiError;
-use crate::upstream::Platform;
+use crate::upstream::{Platform, UpstreamError};
 
 pub struct PlatformFacts {
     pub flows: Vec<Flow>,
@@ -24,7 +22,7 @@ impl PlatformFacts {
         platform: &Platform,
         plan: &ActivationInfo,
         request_id: &str,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, UpstreamError> {
         let (flows, runs, export_jobs) = tokio::try_join!(
             destination_flows(platform, request_id),
             runs_in_progress(platform, plan, request_id),
@@ -46,32 +44,14 @@ impl PlatformFacts {
     }
 }
 
-pub async fn get_json<T: DeserializeOwned>(
+async fn destination_flows(
     platform: &Platform,
-    path_and_query: &str,
     request_id: &str,
-) -> Result<T, ApiError> {
-    let answer = platform.get(path_and_query, request_id).await?;
-    if !answer.status.is_success() {
-        let message = answer.error_message();
-        return Err(ApiError::Upstream {
-            status: answer.status,
-            message: format!("The Platform refused to list what the guardrails need ({message})."),
-            rejection: None,
-        });
-    }
-    serde_json::from_slice(&answer.body).map_err(|e| {
-        ApiError::UpstreamUnreachable(format!(
-            "The Platform answered {path_and_query} with something unexpected: {e}"
-        ))
-    })
-}
-
-async fn destination_flows(platform: &Platform, request_id: &str) -> Result<Vec<Flow>, ApiError> {
+) -> Result<Vec<Flow>, UpstreamError> {
     let mut pages = DestinationFlowPages::new();
     let mut flows = Vec::new();
     while let Some(path) = pages.next_path() {
-        flows.extend(pages.read(get_json(platform, &path, request_id).await?));
+        flows.extend(pages.read(platform.get_json(&path, request_id).await?));
     }
     Ok(flows)
 }
@@ -82,11 +62,11 @@ async fn runs_in_progress(
     platform: &Platform,
     plan: &ActivationInfo,
     request_id: &str,
-) -> Result<Vec<RunInProgress>, ApiError> {
+) -> Result<Vec<RunInProgress>, UpstreamError> {
     let pages = try_join_all(
         facts::run_queries(plan)
             .iter()
-            .map(|path| async move { get_json::<RunList>(platform, path, request_id).await }),
+            .map(|path| async move { platform.get_json::<RunList>(path, request_id).await }),
     )
     .await?;
     Ok(pages
@@ -99,7 +79,9 @@ async fn runs_in_progress(
 async fn latest_export_jobs(
     platform: &Platform,
     request_id: &str,
-) -> Result<Vec<ExportJob>, ApiError> {
-    let list: ExportJobList = get_json(platform, &facts::export_jobs_path(), request_id).await?;
+) -> Result<Vec<ExportJob>, UpstreamError> {
+    let list: ExportJobList = platform
+        .get_json(&facts::export_jobs_path(), request_id)
+        .await?;
     Ok(list.records)
 }

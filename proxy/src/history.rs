@@ -10,9 +10,8 @@ use shared::aep::run::{RUNS_PATH, Run, RunList};
 use shared::portal::{HistoryDetail, OrderRun};
 
 use crate::error::ApiError;
-use crate::facts::get_json;
 use crate::store::Store;
-use crate::upstream::Platform;
+use crate::upstream::{Platform, UpstreamError};
 
 pub async fn detail(
     store: &Store,
@@ -68,7 +67,7 @@ impl RunCache {
         platform: &Platform,
         run_id: &str,
         request_id: &str,
-    ) -> Result<Option<Run>, ApiError> {
+    ) -> Result<Option<Run>, UpstreamError> {
         let slot = self
             .entries
             .lock()
@@ -85,8 +84,9 @@ impl RunCache {
             let _ = fetched;
             return Ok(run.clone());
         }
-        let list: RunList =
-            get_json(platform, &format!("{RUNS_PATH}/{run_id}"), request_id).await?;
+        let list: RunList = platform
+            .get_json(&format!("{RUNS_PATH}/{run_id}"), request_id)
+            .await?;
         let run = list.items.into_iter().next();
         *entry = Some((Instant::now(), run.clone()));
         Ok(run)

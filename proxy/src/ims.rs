@@ -8,13 +8,25 @@ use secrecy::{ExposeSecret, SecretString};
 use shared::aep::ims::{TOKEN_PATH, TokenError, TokenResponse};
 
 use crate::config::PlatformConfig;
-use crate::error::ApiError;
 use crate::metrics::Metrics;
 
 /// IMS gets this long to answer; a hang must become a clear error.
 const IMS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refresh this long before expiry (or a tenth of the lifetime for short-lived tokens).
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// Why no token could be had. Both messages say what to do; neither carries a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum ImsError {
+    #[error(
+        "Adobe IMS is unavailable, so the portal cannot reach the Platform ({0}). Try again in a minute."
+    )]
+    Unavailable(String),
+    #[error(
+        "Adobe IMS refused the portal's credentials ({0}). An administrator must check AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES."
+    )]
+    Refused(String),
+}
 
 pub struct TokenSource {
     http: reqwest::Client,
@@ -46,7 +58,7 @@ impl TokenSource {
 
     /// A valid token. The lock is held across the fetch: concurrent callers wait for the one
     /// fetch and then all read the cache.
-    pub async fn token(&self) -> Result<SecretString, ApiError> {
+    pub async fn token(&self) -> Result<SecretString, ImsError> {
         let mut cached = self.cached.lock().await;
         if let Some(current) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
             return Ok(current.token.clone());
@@ -68,7 +80,7 @@ impl TokenSource {
         }
     }
 
-    async fn fetch(&self) -> Result<Cached, ApiError> {
+    async fn fetch(&self) -> Result<Cached, ImsError> {
         let started = Instant::now();
         let form = [
             ("grant_type", "client_credentials"),
@@ -84,18 +96,12 @@ impl TokenSource {
             .send()
             .await;
         self.metrics.observe_upstream(started.elapsed());
-        let unavailable = |why: String| {
-            ApiError::ImsUnavailable(format!(
-                "Adobe IMS is unavailable, so the portal cannot reach the Platform ({why}). Try again in a minute."
-            ))
-        };
-        let response = response.map_err(|e| unavailable(describe(&e)))?;
+        let response = response.map_err(|e| ImsError::Unavailable(describe(&e)))?;
         let status = response.status();
         if status.is_success() {
-            let body: TokenResponse = response
-                .json()
-                .await
-                .map_err(|e| unavailable(format!("unreadable answer: {}", describe(&e))))?;
+            let body: TokenResponse = response.json().await.map_err(|e| {
+                ImsError::Unavailable(format!("unreadable answer: {}", describe(&e)))
+            })?;
             self.metrics
                 .count("portal_token_refreshes_total", String::new());
             let lifetime = Duration::from_secs(body.expires_in);
@@ -111,11 +117,9 @@ impl TokenSource {
             .map(|e| format!("{}: {}", e.error, e.error_description.unwrap_or_default()))
             .unwrap_or_else(|_| status.to_string());
         if status.is_server_error() {
-            Err(unavailable(format!("IMS answered {status}")))
+            Err(ImsError::Unavailable(format!("IMS answered {status}")))
         } else {
-            Err(ApiError::ImsUnavailable(format!(
-                "Adobe IMS refused the portal's credentials ({detail}). An administrator must check AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES."
-            )))
+            Err(ImsError::Refused(detail))
         }
     }
 }

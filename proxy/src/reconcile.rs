@@ -7,10 +7,21 @@ use std::time::Duration;
 
 use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{RUNS_PATH, RunList, dataflow_runs_path};
+use shared::ids::is_platform_id;
 use shared::portal::{ErrorBody, ErrorCode, HistoryRecord, Outcome};
 
 use crate::AppState;
-use crate::facts::get_json;
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
+
+/// Why a reconciling pass stopped; logged, never an HTTP answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Platform(#[from] UpstreamError),
+}
 
 /// Runs appear within seconds; after this long without one, nothing was started.
 const GRACE: Duration = Duration::from_secs(10 * 60);
@@ -31,7 +42,7 @@ pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<(
     })
 }
 
-pub async fn reconcile_all(state: &AppState) -> Result<(), crate::error::ApiError> {
+pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
     // Pending records older than the grace period were cut off by a crash: treat them alike.
     let mut records = state.store.with_outcome(Outcome::Unknown).await?;
     let stale_pending = state.store.with_outcome(Outcome::Pending).await?;
@@ -54,15 +65,18 @@ async fn reconcile(
     state: &AppState,
     record: &HistoryRecord,
     claimed: &HashSet<String>,
-) -> Result<(), crate::error::ApiError> {
+) -> Result<(), ReconcileError> {
     let mut orders = Vec::new();
-    for (dataflow_id, segments) in &record.activation_info {
-        let runs: RunList = get_json(
-            &state.platform,
-            &dataflow_runs_path(dataflow_id),
-            "reconciler",
-        )
-        .await?;
+    // The record keeps the plan verbatim; an id from before the id rule never goes into a path.
+    for (dataflow_id, segments) in record
+        .activation_info
+        .iter()
+        .filter(|(dataflow_id, _)| is_platform_id(dataflow_id))
+    {
+        let runs: RunList = state
+            .platform
+            .get_json(&dataflow_runs_path(dataflow_id), "reconciler")
+            .await?;
         for run in runs.items.iter().filter(|r| {
             !claimed.contains(&r.id)
                 && r.created_at

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
 use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
 use shared::aep::adhoc::{PATH as ADHOCRUN_PATH, V2_ACCEPT};
 use shared::aep::error::PlatformError;
 
 use crate::config::PlatformConfig;
-use crate::error::ApiError;
-use crate::ims::{TokenSource, describe};
+use crate::ims::{ImsError, TokenSource, describe};
 use crate::metrics::Metrics;
 
 const GET_TIMEOUT: Duration = Duration::from_secs(15);
@@ -42,11 +42,28 @@ impl Answer {
     }
 }
 
+/// Why a call got no answer from the Platform.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error(transparent)]
+    Ims(#[from] ImsError),
+    #[error("The Platform could not be reached ({0}). Try again in a minute.")]
+    Unreachable(String),
+    #[error("The Platform refused {path} ({message}).")]
+    Refused {
+        status: StatusCode,
+        path: String,
+        message: String,
+    },
+    #[error("The Platform answered {path} with something unexpected: {why}")]
+    Unreadable { path: String, why: String },
+}
+
 /// How an activation POST ended when no answer came back.
 #[derive(Debug)]
 pub enum PostFailure {
     /// It certainly never reached the Platform (no connection, no token).
-    NotSent(ApiError),
+    NotSent(UpstreamError),
     /// It may have reached the Platform: a timeout or a broken connection after sending.
     Unknown(String),
 }
@@ -78,7 +95,11 @@ impl Platform {
     }
 
     /// `path_and_query` is a Platform path (`/data/...?...`) that passed the allowlist.
-    pub async fn get(&self, path_and_query: &str, request_id: &str) -> Result<Answer, ApiError> {
+    pub async fn get(
+        &self,
+        path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Answer, UpstreamError> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -125,6 +146,33 @@ impl Platform {
         }
     }
 
+    /// A successful answer read as `T`; a refusal or an unreadable body is an error.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        path_and_query: &str,
+        request_id: &str,
+    ) -> Result<T, UpstreamError> {
+        let answer = self.get(path_and_query, request_id).await?;
+        let path = || {
+            path_and_query
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if !answer.status.is_success() {
+            return Err(UpstreamError::Refused {
+                status: answer.status,
+                path: path(),
+                message: answer.error_message(),
+            });
+        }
+        serde_json::from_slice(&answer.body).map_err(|e| UpstreamError::Unreadable {
+            path: path(),
+            why: e.to_string(),
+        })
+    }
+
     /// The activation: sent once; a second time only after an invalid-token refusal.
     pub async fn post_adhocrun(
         &self,
@@ -133,7 +181,11 @@ impl Platform {
     ) -> Result<Answer, PostFailure> {
         let mut refreshed = false;
         loop {
-            let token = self.tokens.token().await.map_err(PostFailure::NotSent)?;
+            let token = self
+                .tokens
+                .token()
+                .await
+                .map_err(|e| PostFailure::NotSent(e.into()))?;
             let mut request = self
                 .request(
                     reqwest::Method::POST,
@@ -217,10 +269,8 @@ fn is_retryable(status: StatusCode) -> bool {
     status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
 }
 
-fn unreachable(why: &str) -> ApiError {
-    ApiError::UpstreamUnreachable(format!(
-        "The Platform could not be reached ({why}). Try again in a minute."
-    ))
+fn unreachable(why: &str) -> UpstreamError {
+    UpstreamError::Unreachable(why.to_owned())
 }
 
 /// Full jitter: a random wait up to `min(cap, base * 2^attempt)`.

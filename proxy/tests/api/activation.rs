@@ -298,6 +298,33 @@ async fn an_unknown_activation_without_runs_is_given_up_after_the_grace_period()
 }
 
 #[tokio::test]
+async fn a_legacy_record_with_an_odd_id_never_puts_it_into_a_platform_path() {
+    let portal = TestPortal::start().await;
+    let record = shared::portal::HistoryRecord {
+        id: "legacy".into(),
+        created_at: portal.state.clock().now(),
+        user: "marketer".into(),
+        activation_info: [("../flows?x=".to_owned(), vec!["a".to_owned()])].into(),
+        outcome: Outcome::Unknown,
+        orders: Vec::new(),
+        error: None,
+    };
+    portal
+        .state
+        .store()
+        .insert(&record, None, "hash", None)
+        .await
+        .unwrap();
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let log = portal.emulator_log().await.to_string();
+    assert!(!log.contains("../flows"), "{log}");
+    let history: HistoryPage = portal.get_json("/api/history", ACTIVATOR).await;
+    assert_eq!(history.items[0].id, "legacy", "the record stays readable");
+}
+
+#[tokio::test]
 async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
     let portal = TestPortal::start().await;
     let (flow, vip) = portal
