@@ -31,6 +31,25 @@ pub struct PlatformConfig {
     pub api_version: ApiVersion,
 }
 
+/// The settings that reach an emulator listening at `url`, with the credentials it accepts.
+#[cfg(feature = "demo")]
+impl PlatformConfig {
+    pub fn for_emulator(emulator: &emulator::Emulator, url: &str, api_version: ApiVersion) -> Self {
+        let credentials = emulator.config().credentials.clone();
+        Self {
+            client_id: credentials.client_id,
+            client_secret: SecretString::from(credentials.client_secret),
+            org_id: credentials.org_id,
+            scopes: credentials.scopes.join(","),
+            sandbox_name: "prod".into(),
+            sandbox_id: None,
+            platform_url: url.to_owned(),
+            ims_url: url.to_owned(),
+            api_version,
+        }
+    }
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error(

@@ -261,7 +261,6 @@ mod demo {
     use clap::Args;
     use emulator::Emulator;
     use proxy::{ApiVersion, AuthMode, PlatformConfig};
-    use secrecy::SecretString;
     use shared::portal::Mode;
     use tokio::net::TcpListener;
 
@@ -309,18 +308,7 @@ mod demo {
             listener.local_addr().map_err(|e| e.to_string())?
         );
         tokio::spawn(axum::serve(listener, emulator.router()).into_future());
-        let credentials = emulator.config().credentials.clone();
-        let platform = PlatformConfig {
-            client_id: credentials.client_id,
-            client_secret: SecretString::from(credentials.client_secret),
-            org_id: credentials.org_id,
-            scopes: credentials.scopes.join(","),
-            sandbox_name: "prod".into(),
-            sandbox_id: None,
-            platform_url: url.clone(),
-            ims_url: url.clone(),
-            api_version: ApiVersion::V2,
-        };
+        let platform = PlatformConfig::for_emulator(&emulator, &url, ApiVersion::V2);
         tracing::info!(
             "emulated Platform at {url}, exports in {}",
             args.portal.data_dir.join("exports").display()

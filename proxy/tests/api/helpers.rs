@@ -4,7 +4,6 @@ use emulator::{Clock, Config, Emulator, dataset};
 use proxy::auth::TokenUser;
 use proxy::{ApiVersion, AppState, Application, AuthMode, Placement, PlatformConfig, Settings};
 use reqwest::{Client, Method, Response};
-use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shared::guardrails::Limits;
@@ -86,18 +85,7 @@ impl TestPortal {
             vec![dataset::demo_sandbox(now)],
         );
         let emulator_url = serve(emulator.router()).await;
-        let credentials = emulator.config().credentials.clone();
-        let platform = PlatformConfig {
-            client_id: credentials.client_id,
-            client_secret: SecretString::from(credentials.client_secret),
-            org_id: credentials.org_id,
-            scopes: credentials.scopes.join(","),
-            sandbox_name: "prod".into(),
-            sandbox_id: None,
-            platform_url: emulator_url.clone(),
-            ims_url: emulator_url.clone(),
-            api_version,
-        };
+        let platform = PlatformConfig::for_emulator(&emulator, &emulator_url, api_version);
         let application = Application::build(
             Settings {
                 platform,
