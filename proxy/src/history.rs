@@ -10,11 +10,11 @@ use shared::aep::run::{RUNS_PATH, Run, RunList};
 use shared::portal::{HistoryDetail, OrderRun};
 
 use crate::error::ApiError;
-use crate::store::Store;
+use crate::store::HistoryStore;
 use crate::upstream::{Platform, UpstreamError};
 
 pub async fn detail(
-    store: &Store,
+    store: &dyn HistoryStore,
     runs: &RunCache,
     platform: &Platform,
     id: &str,

@@ -33,14 +33,14 @@ use history::RunCache;
 pub use http::{RequestId, app};
 use metrics::Metrics;
 pub use startup::{Application, Placement, StartupError};
-use store::Store;
+use store::HistoryStore;
 use upstream::Platform;
 /// How long an order's run status is reused across viewers.
 const RUN_CACHE_TTL: Duration = Duration::from_secs(2);
 
 pub struct AppState {
     platform: Platform,
-    store: Store,
+    store: Arc<dyn HistoryStore>,
     auth: AuthMode,
     limits: Limits,
     mode: Mode,
@@ -59,7 +59,7 @@ pub struct Settings {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, store: Store) -> Arc<Self> {
+    pub fn new(settings: Settings, store: Arc<dyn HistoryStore>) -> Arc<Self> {
         let metrics = Arc::new(Metrics::default());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
@@ -79,8 +79,8 @@ impl AppState {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    pub fn store(&self) -> &dyn HistoryStore {
+        self.store.as_ref()
     }
 
     pub fn clock(&self) -> &Clock {

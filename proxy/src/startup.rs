@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::static_files::{MissingFrontend, StaticFiles};
-use crate::store::Store;
+use crate::store::SqliteStore;
 use crate::{AppState, Settings, app};
 
 /// Where the portal keeps its files and where it listens.
@@ -49,7 +49,7 @@ impl Application {
         std::fs::create_dir_all(&place.data_dir)
             .map_err(|e| StartupError::DataDir(place.data_dir.clone(), e))?;
         let store_path = place.data_dir.join("portal.sqlite");
-        let store = Store::open(&store_path)
+        let store = SqliteStore::open(&store_path)
             .await
             .map_err(|e| StartupError::Store(store_path, e))?;
         let listener = TcpListener::bind(place.addr)
@@ -57,7 +57,7 @@ impl Application {
             .map_err(|e| StartupError::Bind(place.addr, e))?;
         Ok(Self {
             listener,
-            state: AppState::new(settings, store),
+            state: AppState::new(settings, Arc::new(store)),
             static_files,
         })
     }

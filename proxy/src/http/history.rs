@@ -30,7 +30,7 @@ pub async fn detail(
 ) -> Result<Response, ApiError> {
     Ok(Json(
         crate::history::detail(
-            &state.store,
+            state.store(),
             &state.runs,
             &state.platform,
             &id,

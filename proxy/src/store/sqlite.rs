@@ -1,9 +1,10 @@
-//! The audit history in SQLite: WAL, `synchronous = FULL` so that an answered activation is on
-//! disk before the answer leaves, migrations embedded in the binary.
+//! The history in SQLite: WAL, `synchronous = FULL` so that an answered activation is on disk
+//! before the answer leaves, migrations embedded in the binary.
 
 use std::path::Path;
 use std::str::FromStr;
 
+use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
 use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RequestedPlan};
 use shared::time::EpochMillis;
@@ -13,53 +14,17 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-/// What can go wrong in the history store; turned into an HTTP answer only at the edge.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the database failed: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("unreadable {what} in the history: {why}")]
-    Corrupt { what: &'static str, why: String },
-    #[error("cursor must be the nextCursor of a previous page")]
-    InvalidCursor,
-}
+use super::{FirstAnswer, HistoryStore, InFlight, KeyedRecord, StoreError, outcome_text};
 
 const PAGE_DEFAULT: u32 = 50;
 const PAGE_MAX: u32 = 200;
 
 #[derive(Clone)]
-pub struct Store {
+pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-/// The answer an activation request got the first time, kept to replay it for its
-/// `Idempotency-Key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FirstAnswer {
-    pub status: u16,
-    /// The JSON body exactly as it was sent.
-    pub body: String,
-}
-
-/// The record an `Idempotency-Key` was first used for.
-#[derive(Debug)]
-pub struct KeyedRecord {
-    pub record: HistoryRecord,
-    pub request_hash: String,
-    /// `None` while the first request is being sent, or when the portal stopped before it
-    /// answered.
-    pub first_answer: Option<FirstAnswer>,
-}
-
-/// A (dataflow, segment) the portal has sent, or is sending, without a known outcome.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InFlight {
-    pub activation_id: String,
-    pub dataflow_id: String,
-    pub segment_id: String,
-}
-
-impl Store {
+impl SqliteStore {
     pub async fn open(file: &Path) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
             .create_if_missing(true)
@@ -73,13 +38,15 @@ impl Store {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
+}
 
-    pub async fn is_open(&self) -> bool {
+#[async_trait]
+impl HistoryStore for SqliteStore {
+    async fn is_open(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
-    /// Writes the record and its entries in one transaction, durably.
-    pub async fn insert(
+    async fn insert(
         &self,
         record: &HistoryRecord,
         idempotency_key: Option<&str>,
@@ -119,9 +86,7 @@ impl Store {
         Ok(())
     }
 
-    /// What became of an activation; `first_answer` is what its caller was told, kept only the
-    /// first time (the reconciler learns outcomes later but told nobody).
-    pub async fn record_answer(
+    async fn record_answer(
         &self,
         id: &str,
         outcome: Outcome,
@@ -148,7 +113,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn by_idempotency_key(&self, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
+    async fn by_idempotency_key(&self, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM activations WHERE idempotency_key = ?")
             .bind(key)
             .fetch_optional(&self.pool)
@@ -167,7 +132,7 @@ impl Store {
         }))
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, StoreError> {
         let row = sqlx::query("SELECT * FROM activations WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -175,12 +140,7 @@ impl Store {
         row.as_ref().map(record).transpose()
     }
 
-    /// Entries whose runs the Platform's answers read since `facts_read_from` may not show:
-    /// pending (being sent), unknown (no answer), or accepted since then.
-    pub async fn in_flight(
-        &self,
-        facts_read_from: EpochMillis,
-    ) -> Result<Vec<InFlight>, StoreError> {
+    async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.activation_id, e.dataflow_id, e.segment_id FROM activation_entries e
              JOIN activations a ON a.id = e.activation_id
@@ -201,8 +161,7 @@ impl Store {
             .collect()
     }
 
-    /// The runs accepted activations already answered for.
-    pub async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+    async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
         let rows = sqlx::query("SELECT orders FROM activations WHERE outcome = 'accepted'")
             .fetch_all(&self.pool)
             .await?;
@@ -220,7 +179,7 @@ impl Store {
         Ok(claimed)
     }
 
-    pub async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError> {
+    async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query("SELECT * FROM activations WHERE outcome = ? ORDER BY created_at")
             .bind(outcome_text(outcome))
             .fetch_all(&self.pool)
@@ -228,8 +187,7 @@ impl Store {
         rows.iter().map(record).collect()
     }
 
-    /// Newest first, filtered, by keyset pages (`cursor` = `<created_at>:<id>` of the last item).
-    pub async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
+    async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
@@ -296,16 +254,6 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("history types serialise")
 }
 
-pub fn outcome_text(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Pending => "pending",
-        Outcome::Accepted => "accepted",
-        Outcome::Rejected => "rejected",
-        Outcome::Failed => "failed",
-        Outcome::Unknown => "unknown",
-    }
-}
-
 fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
     let parse =
         |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
@@ -351,7 +299,7 @@ mod tests {
         }
     }
 
-    async fn in_flight_segments(store: &Store, facts_read_from: i64) -> Vec<String> {
+    async fn in_flight_segments(store: &SqliteStore, facts_read_from: i64) -> Vec<String> {
         let mut segments: Vec<String> = store
             .in_flight(EpochMillis(facts_read_from))
             .await
@@ -366,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn an_activation_accepted_while_the_facts_were_read_counts_as_in_flight() {
         let folder = tempfile::tempdir().unwrap();
-        let store = Store::open(&folder.path().join("history.sqlite"))
+        let store = SqliteStore::open(&folder.path().join("history.sqlite"))
             .await
             .unwrap();
         for (id, segment, hash) in [
@@ -399,7 +347,7 @@ mod tests {
     #[tokio::test]
     async fn the_first_answer_is_kept_whatever_is_learnt_later() {
         let folder = tempfile::tempdir().unwrap();
-        let store = Store::open(&folder.path().join("history.sqlite"))
+        let store = SqliteStore::open(&folder.path().join("history.sqlite"))
             .await
             .unwrap();
         store
