@@ -12,11 +12,11 @@ use axum::{
 };
 use serde_json::json;
 use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse};
-use shared::guardrails::{self, RunInProgress, Snapshot};
+use shared::guardrails::{self, RunInProgress, Snapshot, Violation};
 use shared::plan::Plan;
 use shared::portal::{ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Outcome, Role};
 
-use crate::auth::{User, sha256_hex};
+use crate::auth::{User, require_json, sha256_hex};
 use crate::config::ApiVersion;
 use crate::error::ApiError;
 use crate::facts::PlatformFacts;
@@ -25,6 +25,8 @@ use crate::upstream::PostFailure;
 use crate::{AppState, RequestId};
 
 const MAX_KEY_LENGTH: usize = 200;
+/// Entries of a refused plan kept in the history.
+const STORED_REFUSED_ENTRIES: usize = 100;
 
 pub async fn activate(
     state: Arc<AppState>,
@@ -34,6 +36,7 @@ pub async fn activate(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     user.require(Role::Activator)?;
+    require_json(&headers)?;
     let plan = parse(&body)?;
     let key = idempotency_key(&headers)?;
     let request_hash = sha256_hex(&serde_json::to_string(&plan).expect("a plan serialises"));
@@ -41,6 +44,27 @@ pub async fn activate(
         && let Some(answer) = replay(&state, key, &request_hash).await?
     {
         return Ok(answer);
+    }
+    state
+        .activation_rate
+        .admit(&user.name, state.clock.now())
+        .map_err(|retry_after_seconds| ApiError::RateLimited {
+            user: user.name.clone(),
+            limit: state.activation_rate.per_minute(),
+            retry_after_seconds,
+        })?;
+    // Size before any Platform call: a plan of thousands of entries costs nothing upstream.
+    let oversize = guardrails::check_size(&plan, &state.limits);
+    if !oversize.is_empty() {
+        return Err(reject(
+            &state,
+            &user,
+            &plan,
+            key.as_deref(),
+            &request_hash,
+            oversize,
+        )
+        .await?);
     }
     let facts_read_from = state.clock.now();
     let facts = PlatformFacts::gather(&state.platform, &plan, &request_id).await?;
@@ -73,7 +97,20 @@ pub async fn activate(
     let snapshot = Snapshot::new(&facts.flows, runs, &facts.export_jobs);
     let now = state.clock.now();
     let violations = guardrails::check(&plan, &snapshot, now, &state.limits);
-    let mut record = HistoryRecord {
+    if !violations.is_empty() {
+        // A refused plan is in no one's way: the lock is not held while it is written down.
+        drop(guard);
+        return Err(reject(
+            &state,
+            &user,
+            &plan,
+            key.as_deref(),
+            &request_hash,
+            violations,
+        )
+        .await?);
+    }
+    let record = HistoryRecord {
         id: uuid::Uuid::new_v4().to_string(),
         created_at: now,
         user: user.name.clone(),
@@ -82,34 +119,6 @@ pub async fn activate(
         orders: Vec::new(),
         error: None,
     };
-    if !violations.is_empty() {
-        for v in &violations {
-            state.metrics.count(
-                "portal_guardrail_rejections_total",
-                format!(
-                    "code=\"{}\"",
-                    serde_json::to_value(v.code)
-                        .expect("codes serialise")
-                        .as_str()
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        let refusal = ApiError::Guardrails(violations);
-        record.outcome = Outcome::Rejected;
-        record.error = Some(refusal.body());
-        state
-            .store
-            .insert(
-                &record,
-                key.as_deref(),
-                &request_hash,
-                Some(&refused(&refusal)),
-            )
-            .await?;
-        count_outcome(&state, Outcome::Rejected);
-        return Err(refusal);
-    }
     state
         .store
         .insert(&record, key.as_deref(), &request_hash, None)
@@ -140,6 +149,46 @@ pub async fn activate(
     count_outcome(&state, outcome);
     tracing::info!(activation = %record.id, user = %user.name, outcome = ?outcome, "activation answered");
     Ok(answer_with(&record.id, &answer))
+}
+
+/// Records a plan the guardrails refused, and the refusal to answer with. A refused plan is kept
+/// to its first [`STORED_REFUSED_ENTRIES`] entries: the violation says how many there were.
+async fn reject(
+    state: &AppState,
+    user: &User,
+    plan: &Plan,
+    key: Option<&str>,
+    request_hash: &str,
+    violations: Vec<Violation>,
+) -> Result<ApiError, ApiError> {
+    for v in &violations {
+        state.metrics.count(
+            "portal_guardrail_rejections_total",
+            format!(
+                "code=\"{}\"",
+                serde_json::to_value(v.code)
+                    .expect("codes serialise")
+                    .as_str()
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    let refusal = ApiError::Guardrails(violations);
+    let record = HistoryRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        created_at: state.clock.now(),
+        user: user.name.clone(),
+        activation_info: plan.to_requested_at_most(STORED_REFUSED_ENTRIES),
+        outcome: Outcome::Rejected,
+        orders: Vec::new(),
+        error: Some(refusal.body()),
+    };
+    state
+        .store
+        .insert(&record, key, request_hash, Some(&refused(&refusal)))
+        .await?;
+    count_outcome(state, Outcome::Rejected);
+    Ok(refusal)
 }
 
 /// The answer a portal error gives, as it is kept for replay.

@@ -3,7 +3,7 @@
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use shared::aep::adhoc::AdhocRunRejection;
@@ -25,6 +25,18 @@ pub enum ApiError {
     CrossSite(String),
     #[error("{0}")]
     NotFound(String),
+    #[error(
+        "Send this request as JSON (Content-Type: application/json); forms and plain text are refused."
+    )]
+    UnsupportedMediaType,
+    #[error(
+        "Too many activations from {user} in the last minute (at most {limit}). Try again in {retry_after_seconds} s."
+    )]
+    RateLimited {
+        user: String,
+        limit: u32,
+        retry_after_seconds: u64,
+    },
     #[error("{message}")]
     BadRequest { code: ErrorCode, message: String },
     #[error("The plan breaks {} guardrail(s); nothing was sent to the Platform.", .0.len())]
@@ -55,6 +67,8 @@ impl ApiError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) | Self::CrossSite(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Guardrails(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyReused => StatusCode::CONFLICT,
@@ -72,6 +86,8 @@ impl ApiError {
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::CrossSite(_) => ErrorCode::CrossSiteRequest,
             Self::NotFound(_) => ErrorCode::NotFound,
+            Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::BadRequest { code, .. } => *code,
             Self::Guardrails(_) => ErrorCode::GuardrailViolation,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
@@ -117,7 +133,16 @@ impl IntoResponse for ApiError {
         if self.status().is_server_error() {
             tracing::warn!(code = self.code().as_str(), "{self}");
         }
-        (self.status(), Json(self.body())).into_response()
+        let mut response = (self.status(), Json(self.body())).into_response();
+        if let Self::RateLimited {
+            retry_after_seconds,
+            ..
+        } = &self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 

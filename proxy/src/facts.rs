@@ -1,7 +1,7 @@
 //! Fresh platform facts for the guardrails, asked for as `shared::facts` says (the browser asks
 //! the same way), over the proxy's own transport to the Platform.
 
-use futures::future::try_join_all;
+use futures::stream::{self, StreamExt, TryStreamExt};
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
@@ -10,6 +10,10 @@ use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
 
 use crate::upstream::{Platform, UpstreamError};
+
+/// Run queries of one activation in flight at once: at most 84 for an 80-entry plan, and one
+/// request must not become a burst of them.
+const FACT_QUERIES_AT_ONCE: usize = 8;
 
 pub struct PlatformFacts {
     pub flows: Vec<Flow>,
@@ -63,12 +67,11 @@ async fn runs_in_progress(
     plan: &ActivationInfo,
     request_id: &str,
 ) -> Result<Vec<RunInProgress>, UpstreamError> {
-    let pages = try_join_all(
-        facts::run_queries(plan)
-            .iter()
-            .map(|path| async move { platform.get_json::<RunList>(path, request_id).await }),
-    )
-    .await?;
+    let pages: Vec<RunList> = stream::iter(facts::run_queries(plan))
+        .map(|path| async move { platform.get_json::<RunList>(&path, request_id).await })
+        .buffer_unordered(FACT_QUERIES_AT_ONCE)
+        .try_collect()
+        .await?;
     Ok(pages
         .iter()
         .flat_map(|page| &page.items)

@@ -13,7 +13,9 @@ mod history;
 mod http;
 mod ims;
 pub mod metrics;
+mod rate;
 pub mod reconcile;
+mod serve;
 pub mod startup;
 pub mod static_files;
 pub mod store;
@@ -32,6 +34,8 @@ pub use error::ApiError;
 use history::RunCache;
 pub use http::{RequestId, app};
 use metrics::Metrics;
+use rate::ActivationRate;
+pub use serve::InboundLimits;
 pub use startup::{Application, Placement, StartupError};
 use store::HistoryStore;
 use upstream::Platform;
@@ -48,6 +52,8 @@ pub struct AppState {
     activation_lock: tokio::sync::Mutex<()>,
     runs: RunCache,
     clock: Clock,
+    public_origin: Option<String>,
+    activation_rate: ActivationRate,
 }
 
 pub struct Settings {
@@ -56,6 +62,10 @@ pub struct Settings {
     pub limits: Limits,
     pub mode: Mode,
     pub clock: Clock,
+    /// Where browsers reach the portal (`https://portal.example`) when that is not `http://`
+    /// and the request's `Host`: behind a TLS proxy.
+    pub public_origin: Option<String>,
+    pub activations_per_user_per_minute: u32,
 }
 
 impl AppState {
@@ -76,6 +86,8 @@ impl AppState {
             activation_lock: tokio::sync::Mutex::new(()),
             runs: RunCache::new(RUN_CACHE_TTL),
             clock: settings.clock,
+            public_origin: settings.public_origin,
+            activation_rate: ActivationRate::new(settings.activations_per_user_per_minute),
         })
     }
 

@@ -1,13 +1,13 @@
 //! `adhoc-portal`: the command line of the portal.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use proxy::auth::{HeaderAuth, parse_group_roles, read_tokens};
+use proxy::auth::{HeaderAuth, IpNet, SharedSecret, parse_group_roles, read_tokens};
 use proxy::cli::ActivateCommand;
-use proxy::{Application, AuthMode, Clock, Placement, PlatformConfig, Settings};
+use proxy::{Application, AuthMode, Clock, InboundLimits, Placement, PlatformConfig, Settings};
 use shared::guardrails::Limits;
 use shared::ids::{DataflowId, SegmentId};
 use shared::plan::Plan;
@@ -68,6 +68,18 @@ struct PortalArgs {
     /// Most destination×segment entries in one activation.
     #[arg(long, env = "ADHOC_PORTAL_MAX_ENTRIES", default_value_t = 80)]
     max_entries: usize,
+    /// Where browsers reach the portal when it is behind a TLS proxy (`https://portal.example`):
+    /// a state-changing request's Origin must be exactly this. Without it, `http://` and the
+    /// request's Host.
+    #[arg(long, env = "ADHOC_PORTAL_PUBLIC_URL", value_parser = parse_origin)]
+    public_url: Option<String>,
+    /// Activations one user may start in a minute.
+    #[arg(
+        long,
+        env = "ADHOC_PORTAL_ACTIVATIONS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    activations_per_minute: u32,
 }
 
 #[derive(Args)]
@@ -83,13 +95,17 @@ struct ServeArgs {
     /// token: a file of `name:sha256-of-token:role[,role]` lines.
     #[arg(long, env = "ADHOC_PORTAL_TOKENS_FILE")]
     tokens_file: Option<PathBuf>,
-    /// header: addresses of the SSO reverse proxies whose headers are trusted.
+    /// header: addresses or CIDR ranges of the SSO reverse proxies whose headers are trusted.
     #[arg(
         long = "trusted-proxy",
         env = "ADHOC_PORTAL_TRUSTED_PROXIES",
         value_delimiter = ','
     )]
-    trusted_proxies: Vec<IpAddr>,
+    trusted_proxies: Vec<IpNet>,
+    /// header: the header in which the SSO proxy sends the secret of ADHOC_PORTAL_PROXY_SECRET;
+    /// when that variable is set, a request without it is not believed.
+    #[arg(long, default_value = "x-portal-proxy-secret")]
+    proxy_secret_header: String,
     #[arg(long, default_value = "x-forwarded-user")]
     user_header: String,
     #[arg(long, default_value = "x-forwarded-groups")]
@@ -129,10 +145,13 @@ struct ActivateArgs {
     /// Give up waiting after this many seconds.
     #[arg(long, default_value_t = 3600)]
     wait_seconds: u64,
-    /// A portal bearer token (`token` mode).
-    #[arg(long, env = "ADHOC_PORTAL_TOKEN", hide_env_values = true)]
-    token: Option<String>,
 }
+
+/// The portal bearer token (`token` mode) of `activate`: from the environment only, never an
+/// argument that `ps` would show to every user of the machine.
+const TOKEN_VARIABLE: &str = "ADHOC_PORTAL_TOKEN";
+/// The secret the SSO proxy sends in `--proxy-secret-header`: from the environment only.
+const PROXY_SECRET_VARIABLE: &str = "ADHOC_PORTAL_PROXY_SECRET";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -152,7 +171,7 @@ async fn main() -> std::process::ExitCode {
             Ok(plan) => {
                 proxy::cli::activate(ActivateCommand {
                     portal_url: args.portal_url,
-                    token: args.token,
+                    token: std::env::var(TOKEN_VARIABLE).ok().filter(|t| !t.is_empty()),
                     plan,
                     wait: args.wait,
                     wait_limit: Duration::from_secs(args.wait_seconds),
@@ -169,6 +188,23 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// `https://portal.example[:port]`, without a path: what browsers send as `Origin`.
+fn parse_origin(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("{text:?}: {e}"))?;
+    let (Some(host), "http" | "https") = (url.host_str(), url.scheme()) else {
+        return Err(format!(
+            "{text:?}: write the portal's address, like https://portal.example"
+        ));
+    };
+    if url.path() != "/" || url.query().is_some() {
+        return Err(format!("{text:?}: give the origin only, without a path"));
+    }
+    Ok(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
 }
 
 /// `--destination` and `--segment`s as a plan, refused here if an id could not be the Platform's.
@@ -200,7 +236,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                         .into(),
                 );
             }
+            let shared_secret = std::env::var(PROXY_SECRET_VARIABLE)
+                .ok()
+                .filter(|secret| !secret.is_empty())
+                .map(|secret| SharedSecret {
+                    header: args.proxy_secret_header,
+                    value: secret.into(),
+                });
             AuthMode::Header(HeaderAuth {
+                shared_secret,
                 trusted_proxies: args.trusted_proxies,
                 user_header: args.user_header,
                 groups_header: args.groups_header,
@@ -231,11 +275,14 @@ async fn run_portal(
         limits,
         mode,
         clock: Clock::System,
+        public_origin: args.public_url,
+        activations_per_user_per_minute: args.activations_per_minute,
     };
     let place = Placement {
         data_dir: args.data_dir,
         dist_dir: args.dist_dir,
         addr,
+        inbound: InboundLimits::default(),
     };
     let application = Application::build(settings, place)
         .await
@@ -287,6 +334,10 @@ mod demo {
     pub struct EmulatorArgs {
         #[arg(long, default_value = "127.0.0.1:9090")]
         addr: SocketAddr,
+        /// Listen on a non-loopback address although the admin API under `/emulator/` has no
+        /// authentication: anyone who reaches it can change the emulated Platform.
+        #[arg(long)]
+        allow_remote: bool,
         /// Segments on the "Bulk QA export (S3)" destination (benchmarks activate many).
         #[arg(long, default_value_t = emulator::dataset::BULK_SEGMENTS)]
         qa_segments: usize,
@@ -317,6 +368,12 @@ mod demo {
     }
 
     pub async fn run_emulator(args: EmulatorArgs) -> Result<(), String> {
+        if !args.addr.ip().is_loopback() && !args.allow_remote {
+            return Err(format!(
+                "--addr {} is not a loopback address, and the emulator's admin API has no authentication; add --allow-remote if this network is private",
+                args.addr
+            ));
+        }
         let emulator = start_emulator(&args.data_dir, args.speed, args.qa_segments)?;
         let listener = bind(args.addr).await?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -392,5 +449,25 @@ mod tests {
         assert!(bad.starts_with("--segment: segment id \"a/b\""), "{bad}");
         let bad = plan_of("", &["a".into()]).unwrap_err();
         assert!(bad.starts_with("--destination"), "{bad}");
+    }
+
+    #[test]
+    fn the_public_url_is_an_origin() {
+        assert_eq!(
+            parse_origin("https://portal.example/").unwrap(),
+            "https://portal.example"
+        );
+        assert_eq!(
+            parse_origin("http://10.0.0.1:8443").unwrap(),
+            "http://10.0.0.1:8443"
+        );
+        for bad in [
+            "portal.example",
+            "https://portal.example/app",
+            "ftp://x",
+            "https://x?y=1",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
     }
 }

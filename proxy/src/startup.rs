@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::serve::{InboundLimits, serve, with_deadlines};
 use crate::static_files::{MissingFrontend, StaticFiles};
 use crate::store::SqliteStore;
 use crate::{AppState, Settings, app};
@@ -21,6 +22,7 @@ pub struct Placement {
     pub dist_dir: PathBuf,
     /// Port 0 picks a free one.
     pub addr: SocketAddr,
+    pub inbound: InboundLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,7 @@ pub struct Application {
     listener: TcpListener,
     state: Arc<AppState>,
     static_files: StaticFiles,
+    inbound: InboundLimits,
 }
 
 impl Application {
@@ -59,6 +62,7 @@ impl Application {
             listener,
             state: AppState::new(settings, Arc::new(store)),
             static_files,
+            inbound: place.inbound,
         })
     }
 
@@ -81,12 +85,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        axum::serve(
-            self.listener,
-            app(self.state, self.static_files).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartupError::Serve)
+        let router = with_deadlines(app(self.state, self.static_files), &self.inbound);
+        serve(self.listener, router, self.inbound, shutdown)
+            .await
+            .map_err(StartupError::Serve)
     }
 }

@@ -37,6 +37,23 @@ impl Default for Limits {
     }
 }
 
+/// The rules that need no facts: an empty plan, more entries than one job allows. The proxy
+/// applies them before it asks the Platform anything.
+pub fn check_size(plan: &ActivationInfo, limits: &Limits) -> Vec<Violation> {
+    if plan.is_empty() {
+        return vec![Violation::new(ViolationCode::EmptyPlan)];
+    }
+    let entries = plan.count();
+    if entries > limits.max_entries {
+        return vec![Violation {
+            count: Some(entries),
+            limit: Some(limits.max_entries),
+            ..Violation::new(ViolationCode::TooManyEntries)
+        }];
+    }
+    Vec::new()
+}
+
 /// Every rule the plan breaks, sorted so that the answer does not depend on input order.
 pub fn check(
     plan: &ActivationInfo,
@@ -44,18 +61,9 @@ pub fn check(
     now: EpochMillis,
     limits: &Limits,
 ) -> Vec<Violation> {
-    let mut found = Vec::new();
+    let mut found = check_size(plan, limits);
     if plan.is_empty() {
-        found.push(Violation::new(ViolationCode::EmptyPlan));
         return found;
-    }
-    let entries = plan.count();
-    if entries > limits.max_entries {
-        found.push(Violation {
-            count: Some(entries),
-            limit: Some(limits.max_entries),
-            ..Violation::new(ViolationCode::TooManyEntries)
-        });
     }
     for job in facts.blocking_export_jobs() {
         found.push(Violation {

@@ -82,15 +82,19 @@ impl Plan {
 
     /// The plan as the audit history keeps it.
     pub fn to_requested(&self) -> crate::portal::RequestedPlan {
-        self.0
-            .iter()
-            .map(|(dataflow, segments)| {
-                (
-                    dataflow.to_string(),
-                    segments.iter().map(SegmentId::to_string).collect(),
-                )
-            })
-            .collect()
+        self.to_requested_at_most(usize::MAX)
+    }
+
+    /// The first `entries` entries of the plan, as the history keeps a refused one.
+    pub fn to_requested_at_most(&self, entries: usize) -> crate::portal::RequestedPlan {
+        let mut requested = crate::portal::RequestedPlan::new();
+        for (dataflow, segment) in self.entries().take(entries) {
+            requested
+                .entry(dataflow.to_string())
+                .or_default()
+                .push(segment.to_string());
+        }
+        requested
     }
 
     /// Each dataflow with its segments.
@@ -143,6 +147,16 @@ mod tests {
         plan.remove_dataflow("flow-1");
         assert!(plan.is_empty());
         assert!(Plan::of_one("flow 1", "a").is_err());
+        let mut wide = Plan::new();
+        for i in 0..5 {
+            wide.add(
+                DataflowId::parse(format!("flow-{}", i % 2)).unwrap(),
+                SegmentId::parse(format!("s{i}")).unwrap(),
+            );
+        }
+        let kept = wide.to_requested_at_most(3);
+        assert_eq!(kept.values().map(Vec::len).sum::<usize>(), 3);
+        assert_eq!(kept["flow-0"], ["s0", "s2"]);
         assert_eq!(plan.segments_of("flow-1"), &[] as &[SegmentId]);
     }
 

@@ -73,6 +73,14 @@ pub enum ErrorCode {
     /// The reconciler found no run for an activation of unknown outcome.
     NotStarted,
     StoreFailed,
+    /// A state-changing request whose body is not JSON.
+    UnsupportedMediaType,
+    /// An identity header sent twice (a proxy that appends instead of replacing).
+    DuplicateIdentityHeader,
+    /// Too many activations from one user in a short time.
+    RateLimited,
+    /// An answer too large to pass on.
+    PlatformAnswerTooLarge,
     /// The browser could not reach the portal.
     Network,
     /// The portal answered without an error body (a proxy in between, say).
@@ -104,6 +112,10 @@ impl ErrorCode {
             Self::OutcomeUnknown => "OUTCOME_UNKNOWN",
             Self::NotStarted => "NOT_STARTED",
             Self::StoreFailed => "STORE_FAILED",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::DuplicateIdentityHeader => "DUPLICATE_IDENTITY_HEADER",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::PlatformAnswerTooLarge => "PLATFORM_ANSWER_TOO_LARGE",
             Self::Network => "NETWORK",
             Self::HttpError => "HTTP_ERROR",
             Self::Other => "OTHER",

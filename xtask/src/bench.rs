@@ -110,6 +110,12 @@ fn platform(root: &Path) -> Result<()> {
         format!("bench:{PORTAL_TOKEN_SHA256}:viewer,activator\n"),
     )
     .map_err(|e| Failure(e.to_string()))?;
+    // The portal refuses a tokens file that other users can read.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Failure(e.to_string()))?;
+    }
     let serve = |port: u16, name: &str| -> Result<Running> {
         let running = spawn(
             Command::new(&binary)
@@ -208,8 +214,16 @@ pub fn soak(root: &Path, seconds: u32) -> Result<()> {
     let _ = std::fs::remove_dir_all(&data_dir);
     // A faster clock frees segments sooner (runs take 30 s on it) and makes the scheduled
     // export run during the soak.
-    let _portal = Portal::start_with(root, port, emulator_port, &data_dir, &["--speed", "20"])
-        .map_err(Failure)?;
+    // Three hundred virtual users share the demo user: its per-user activation limit would turn
+    // the soak into a test of the limiter.
+    let _portal = Portal::start_with(
+        root,
+        port,
+        emulator_port,
+        &data_dir,
+        &["--speed", "20", "--activations-per-minute", "100000"],
+    )
+    .map_err(Failure)?;
     process::run(
         Command::new("node")
             .arg("bench/soak.mjs")

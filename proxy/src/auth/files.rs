@@ -8,11 +8,45 @@ use shared::portal::Role;
 
 use super::TokenUser;
 
-/// `name:sha256-of-token:role[,role]` per line; blank lines and `#` comments are skipped.
+/// `name:sha256-of-token:role[,role]` per line; blank lines and `#` comments are skipped. The
+/// file must be readable by its owner only and name at least one user.
 pub fn read_tokens(file: &Path) -> Result<Vec<TokenUser>, String> {
+    refuse_if_shared(file)?;
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    parse_tokens(&text).map_err(|(line, why)| format!("{} line {line}: {why}", file.display()))
+    let users = parse_tokens(&text)
+        .map_err(|(line, why)| format!("{} line {line}: {why}", file.display()))?;
+    if users.is_empty() {
+        return Err(format!(
+            "{} names no user: add a line name:sha256-of-token:role[,role]",
+            file.display()
+        ));
+    }
+    Ok(users)
+}
+
+/// Token digests are as good as passwords to an offline guesser: nobody but the owner reads them.
+#[cfg(unix)]
+fn refuse_if_shared(file: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} can be read by other users (mode {:o}): chmod 600 it",
+            file.display(),
+            mode & 0o777
+        ))
+    }
+}
+
+#[cfg(not(unix))]
+fn refuse_if_shared(_file: &Path) -> Result<(), String> {
+    Ok(())
 }
 
 fn parse_tokens(text: &str) -> Result<Vec<TokenUser>, (usize, String)> {
@@ -115,6 +149,22 @@ mod tests {
             assert_eq!(number, 2, "{line}");
             assert!(why.contains(expected), "{line}: {why}");
         }
+    }
+
+    #[test]
+    fn a_tokens_file_others_can_read_or_with_no_user_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("tokens.txt");
+        std::fs::write(&file, format!("ci:{DIGEST}:viewer\n")).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let why = read_tokens(&file).unwrap_err();
+        assert!(why.contains("chmod 600"), "{why}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_tokens(&file).unwrap().len(), 1);
+        std::fs::write(&file, "# nobody yet\n").unwrap();
+        let why = read_tokens(&file).unwrap_err();
+        assert!(why.contains("names no user"), "{why}");
     }
 
     #[test]

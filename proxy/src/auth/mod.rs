@@ -1,20 +1,23 @@
 //! Who is asking: the demo's local activator (loopback only), a user vouched for by a trusted
 //! SSO reverse proxy (`header`), or a bearer token whose SHA-256 is configured (`token`). Also
-//! the cross-site check for state-changing requests.
+//! the cross-site checks for state-changing requests (`origin.rs`).
 
-use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 use shared::portal::Role;
 
 use crate::error::ApiError;
 
 mod files;
+mod origin;
+mod sso;
 
 pub use files::{parse_group_roles, read_tokens};
+pub use origin::{check_loopback_host, check_same_origin, require_json};
+pub use sso::{HeaderAuth, IpNet, SharedSecret};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -23,6 +26,19 @@ pub struct User {
 }
 
 impl User {
+    /// Reading the history or the Platform through the portal needs a role: an SSO user whose
+    /// groups map to none is signed in but may see nothing.
+    pub fn require_reader(&self) -> Result<(), ApiError> {
+        if self.roles.is_empty() {
+            Err(ApiError::Forbidden(format!(
+                "{} has no role in this portal. Ask an administrator for the viewer role.",
+                self.name
+            )))
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.roles.contains(&role) {
             Ok(())
@@ -47,14 +63,6 @@ pub enum AuthMode {
 }
 
 #[derive(Clone, Debug)]
-pub struct HeaderAuth {
-    pub trusted_proxies: Vec<IpAddr>,
-    pub user_header: String,
-    pub groups_header: String,
-    pub group_roles: BTreeMap<String, Vec<Role>>,
-}
-
-#[derive(Clone, Debug)]
 pub struct TokenUser {
     pub name: String,
     pub sha256: String,
@@ -72,11 +80,13 @@ impl AuthMode {
         let peer_ip = peer.map(|ConnectInfo(addr)| addr.ip());
         match self {
             Self::Demo => {
-                if !peer_ip.is_none_or(|ip| ip.is_loopback()) {
+                // Fail closed: an unknown peer is not a loopback peer.
+                if !peer_ip.is_some_and(|ip| ip.is_loopback()) {
                     return Err(ApiError::Forbidden(
                         "The demo portal only answers on this machine (loopback).".into(),
                     ));
                 }
+                check_loopback_host(headers)?;
                 let viewer_only = headers
                     .get("x-demo-role")
                     .is_some_and(|v| v.as_bytes() == b"viewer");
@@ -90,23 +100,7 @@ impl AuthMode {
                     roles,
                 })
             }
-            Self::Header(config) => {
-                if !peer_ip.is_some_and(|ip| config.trusted_proxies.contains(&ip)) {
-                    return Err(ApiError::Unauthenticated);
-                }
-                let name =
-                    header_text(headers, &config.user_header).ok_or(ApiError::Unauthenticated)?;
-                let mut roles: Vec<Role> = header_text(headers, &config.groups_header)
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter_map(|group| config.group_roles.get(group.trim()))
-                    .flatten()
-                    .copied()
-                    .collect();
-                roles.sort_by_key(|r| *r as u8);
-                roles.dedup();
-                Ok(User { name, roles })
-            }
+            Self::Header(config) => config.authenticate(headers, peer_ip),
             Self::Token(users) => {
                 let token = header_text(headers, header::AUTHORIZATION.as_str())
                     .and_then(|h| h.strip_prefix("Bearer ").map(str::to_owned))
@@ -125,7 +119,7 @@ impl AuthMode {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -143,32 +137,6 @@ pub fn sha256_hex(text: &str) -> String {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A state-changing request from a browser must come from the portal's own origin. Browsers
-/// always send `Origin` (or `Sec-Fetch-Site`) on such requests; the CLI sends neither.
-pub fn check_same_origin(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Ok(());
-    }
-    if let Some(site) = header_text(headers, "sec-fetch-site")
-        && site != "same-origin"
-        && site != "none"
-    {
-        return Err(ApiError::CrossSite(format!("a {site} page")));
-    }
-    let Some(origin) = header_text(headers, header::ORIGIN.as_str()) else {
-        return Ok(());
-    };
-    let host = header_text(headers, header::HOST.as_str()).unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin.as_str(), |(_, rest)| rest);
-    if origin_host == host {
-        Ok(())
-    } else {
-        Err(ApiError::CrossSite(origin))
-    }
 }
 
 #[cfg(test)]
@@ -214,64 +182,34 @@ mod tests {
     }
 
     #[test]
-    fn sso_headers_count_only_from_trusted_proxies() {
-        let mode = AuthMode::Header(HeaderAuth {
-            trusted_proxies: vec!["10.0.0.5".parse().unwrap()],
-            user_header: "x-forwarded-user".into(),
-            groups_header: "x-forwarded-groups".into(),
-            group_roles: BTreeMap::from([
-                ("marketing".into(), vec![Role::Viewer, Role::Activator]),
-                ("analysts".into(), vec![Role::Viewer]),
-            ]),
-        });
-        let sso = headers(&[
-            ("x-forwarded-user", "kim"),
-            ("x-forwarded-groups", "analysts, marketing"),
-        ]);
-        let user = mode.authenticate(&sso, peer("10.0.0.5")).unwrap();
-        assert_eq!(user.roles, vec![Role::Viewer, Role::Activator]);
-        assert!(matches!(
-            mode.authenticate(&sso, peer("10.0.0.9")),
-            Err(ApiError::Unauthenticated)
-        ));
-    }
-
-    #[test]
     fn the_demo_answers_loopback_only() {
+        let local = headers(&[("host", "127.0.0.1:8080")]);
         assert!(
             AuthMode::Demo
-                .authenticate(&HeaderMap::new(), peer("127.0.0.1"))
+                .authenticate(&local, peer("127.0.0.1"))
                 .is_ok()
         );
         assert!(
             AuthMode::Demo
-                .authenticate(&HeaderMap::new(), peer("192.168.1.20"))
+                .authenticate(&local, peer("192.168.1.20"))
+                .is_err()
+        );
+        assert!(
+            AuthMode::Demo.authenticate(&local, None).is_err(),
+            "unknown peer: closed"
+        );
+        let rebound = headers(&[("host", "rebind.example:8080")]);
+        assert!(
+            AuthMode::Demo
+                .authenticate(&rebound, peer("127.0.0.1"))
                 .is_err()
         );
         let viewer = AuthMode::Demo
-            .authenticate(&headers(&[("x-demo-role", "viewer")]), peer("::1"))
+            .authenticate(
+                &headers(&[("x-demo-role", "viewer"), ("host", "localhost:8080")]),
+                peer("::1"),
+            )
             .unwrap();
         assert_eq!(viewer.roles, vec![Role::Viewer]);
-    }
-
-    #[test]
-    fn cross_site_posts_are_refused() {
-        let ok = headers(&[
-            ("origin", "http://127.0.0.1:8080"),
-            ("host", "127.0.0.1:8080"),
-        ]);
-        assert!(check_same_origin(&Method::POST, &ok).is_ok());
-        let evil = headers(&[
-            ("origin", "https://evil.example"),
-            ("host", "127.0.0.1:8080"),
-        ]);
-        assert!(matches!(
-            check_same_origin(&Method::POST, &evil),
-            Err(ApiError::CrossSite(_))
-        ));
-        let fetch = headers(&[("sec-fetch-site", "cross-site")]);
-        assert!(check_same_origin(&Method::POST, &fetch).is_err());
-        assert!(check_same_origin(&Method::GET, &evil).is_ok());
-        assert!(check_same_origin(&Method::POST, &HeaderMap::new()).is_ok());
     }
 }

@@ -35,7 +35,11 @@ impl FromRequestParts<Arc<AppState>> for auth::User {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        auth::check_same_origin(&parts.method, &parts.headers)?;
+        auth::check_same_origin(
+            &parts.method,
+            &parts.headers,
+            state.public_origin.as_deref(),
+        )?;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
         state.auth.authenticate(&parts.headers, peer)
     }

@@ -15,19 +15,21 @@ use shared::portal::{ErrorCode, HistoryQuery};
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _user: auth::User,
+    user: auth::User,
     filter: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    user.require_reader()?;
     let Query(filter) = filter.map_err(|e| ApiError::bad_request(ErrorCode::InvalidFilter, format!("{e}. Filters: destination, segment, user, outcome, from, to (epoch ms), cursor, limit.")))?;
     Ok(Json(state.store.list(&filter).await?).into_response())
 }
 
 pub async fn detail(
     State(state): State<Arc<AppState>>,
-    _user: auth::User,
+    user: auth::User,
     request_id: RequestId,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    user.require_reader()?;
     Ok(Json(
         crate::history::detail(
             state.store(),

@@ -3,6 +3,7 @@
 //! answers through `ApiError` only here.
 
 mod extract;
+mod headers;
 mod history;
 mod observe;
 mod ops;
@@ -39,5 +40,6 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state.clone());
     api.fallback_service(static_files.service())
+        .layer(middleware::from_fn(headers::security_headers))
         .layer(middleware::from_fn_with_state(state, observe::observe))
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::{
     body::{Body, Bytes},
     extract::{OriginalUri, State},
-    http::{HeaderMap, Method, header},
+    http::{HeaderMap, HeaderValue, Method, header},
     response::Response,
 };
 
@@ -27,6 +27,7 @@ pub async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    user.require_reader()?;
     let path = uri.path().strip_prefix("/api/platform").unwrap_or_default();
     let not_allowed = || {
         ApiError::NotFound(format!(
@@ -50,6 +51,18 @@ pub async fn forward(
             rejection: None,
         });
     }
+    // Every allowlisted call answers JSON; anything else (an HTML error page of a proxy in
+    // between, a script) is not passed to the browser under the portal's origin.
+    if !answer.content_type.as_ref().is_some_and(is_json) {
+        return Err(ApiError::UpstreamUnreachable(format!(
+            "The Platform answered {path} with {}, not JSON.",
+            answer
+                .content_type
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("no content type")
+        )));
+    }
     let mut response = Response::new(Body::from(answer.body));
     *response.status_mut() = answer.status;
     if let Some(content_type) = answer.content_type {
@@ -58,4 +71,18 @@ pub async fn forward(
             .insert(header::CONTENT_TYPE, content_type);
     }
     Ok(response)
+}
+
+/// `application/json`, or a vendor type like `application/vnd.adobe.xed+json`.
+fn is_json(content_type: &HeaderValue) -> bool {
+    let essence = content_type
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

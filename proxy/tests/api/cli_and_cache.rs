@@ -137,3 +137,32 @@ async fn the_cli_prints_the_portals_message_when_refused() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_emulator_refuses_a_public_address_and_the_cli_takes_no_token_argument() {
+    let emulator = tokio::process::Command::new(env!("CARGO_BIN_EXE_adhoc-portal"))
+        .args(["emulator", "--addr", "0.0.0.0:0"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!emulator.status.success());
+    let stderr = String::from_utf8_lossy(&emulator.stderr);
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    // A token on the command line would be visible to every user of the machine in `ps`.
+    let cli = tokio::process::Command::new(env!("CARGO_BIN_EXE_adhoc-portal"))
+        .args([
+            "activate",
+            "--token",
+            "secret",
+            "--destination",
+            "d",
+            "--segment",
+            "s",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(cli.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&cli.stderr);
+    assert!(stderr.contains("unexpected argument '--token'"), "{stderr}");
+}

@@ -2,7 +2,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use emulator::{Clock, Config, Emulator, dataset};
 use proxy::auth::TokenUser;
-use proxy::{ApiVersion, AppState, Application, AuthMode, Placement, PlatformConfig, Settings};
+use proxy::{
+    ApiVersion, AppState, Application, AuthMode, InboundLimits, Placement, PlatformConfig, Settings,
+};
 use reqwest::{Client, Method, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -74,6 +76,14 @@ impl TestPortal {
     }
 
     pub async fn start_with(auth: AuthMode, api_version: ApiVersion) -> Self {
+        Self::start_with_limits(auth, api_version, InboundLimits::default()).await
+    }
+
+    pub async fn start_with_limits(
+        auth: AuthMode,
+        api_version: ApiVersion,
+        inbound: InboundLimits,
+    ) -> Self {
         captured_logs();
         let data = tempfile::tempdir().unwrap();
         let dist = tempfile::tempdir().unwrap();
@@ -93,11 +103,14 @@ impl TestPortal {
                 limits: Limits::default(),
                 mode: Mode::Live,
                 clock: proxy::Clock::manual(now),
+                public_origin: None,
+                activations_per_user_per_minute: 30,
             },
             Placement {
                 data_dir: data.path().to_path_buf(),
                 dist_dir: dist.path().to_path_buf(),
                 addr: "127.0.0.1:0".parse().unwrap(),
+                inbound,
             },
         )
         .await

@@ -6,5 +6,6 @@ mod allowlist;
 mod cli_and_cache;
 mod crash;
 mod helpers;
+mod security;
 mod tokens;
 mod users;

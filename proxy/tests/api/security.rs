@@ -1,0 +1,293 @@
+//! What a penetration test of the running portal probes: reads without a role, plans that would
+//! cost thousands of Platform calls, floods, framing, cross-site bodies, slow clients.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use proxy::auth::HeaderAuth;
+use proxy::{ApiVersion, AuthMode, InboundLimits};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::portal::{HistoryPage, Role};
+
+use crate::helpers::{ADHOCRUN, FLOWS, TestPortal, tokens};
+
+const ACTIVATOR: &str = "activator-token";
+
+fn sso() -> AuthMode {
+    AuthMode::Header(HeaderAuth {
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        user_header: "x-forwarded-user".into(),
+        groups_header: "x-forwarded-groups".into(),
+        group_roles: BTreeMap::from([("marketing".into(), vec![Role::Viewer, Role::Activator])]),
+        shared_secret: None,
+    })
+}
+
+#[tokio::test]
+async fn an_sso_user_whose_groups_map_to_no_role_reads_nothing() {
+    let portal = TestPortal::start_with(sso(), ApiVersion::V2).await;
+    let as_guest = |path: &str| {
+        portal
+            .client
+            .get(format!("{}{path}", portal.url))
+            .header("x-forwarded-user", "guest")
+            .header("x-forwarded-groups", "contractors")
+            .send()
+    };
+    let before = portal.platform_log().await.len();
+    for path in ["/api/history", "/api/history/anything", FLOWS] {
+        let response = as_guest(path).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["message"].as_str().unwrap().contains("no role"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        portal.platform_log().await.len(),
+        before,
+        "nothing reached the Platform"
+    );
+    let session = as_guest("/api/session").await.unwrap();
+    assert_eq!(
+        session.status(),
+        StatusCode::OK,
+        "the session says who and that no role"
+    );
+    let member = portal
+        .client
+        .get(format!("{}/api/history", portal.url))
+        .header("x-forwarded-user", "kim")
+        .header("x-forwarded-groups", "marketing")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(member.status(), StatusCode::OK);
+}
+
+/// 1,000 dataflows of one segment each: an entry count far past the limit.
+fn oversized_plan() -> Value {
+    let plan: serde_json::Map<String, Value> = (0..1_000)
+        .map(|i| (format!("flow-{i:04}"), json!([format!("segment-{i}")])))
+        .collect();
+    Value::Object(plan)
+}
+
+#[tokio::test]
+async fn an_oversized_plan_is_refused_before_any_platform_call_and_kept_truncated() {
+    let portal = TestPortal::start().await;
+    let before = portal.platform_log().await.len();
+    let response = portal.activate(oversized_plan(), ACTIVATOR, None).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["violations"][0]["code"], "TOO_MANY_ENTRIES", "{body}");
+    assert_eq!(body["violations"][0]["count"], 1_000);
+    assert_eq!(
+        portal.platform_log().await.len(),
+        before,
+        "no Platform call at all"
+    );
+    let history: HistoryPage = portal.get_json("/api/history", ACTIVATOR).await;
+    let kept: usize = history.items[0]
+        .activation_info
+        .values()
+        .map(Vec::len)
+        .sum();
+    assert_eq!(kept, 100, "the history keeps the first 100 entries");
+}
+
+#[tokio::test]
+async fn activations_are_limited_per_user_per_minute() {
+    let portal = TestPortal::start().await;
+    for _ in 0..30 {
+        let refused = portal.activate(oversized_plan(), ACTIVATOR, None).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let limited = portal.activate(oversized_plan(), ACTIVATOR, None).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        limited.json::<Value>().await.unwrap()["code"],
+        "RATE_LIMITED"
+    );
+    // A minute later on the portal's clock the user may activate again.
+    portal.advance(61).await;
+    let again = portal.activate(oversized_plan(), ACTIVATOR, None).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn pages_and_answers_carry_headers_against_framing_sniffing_and_caching() {
+    let portal = TestPortal::start().await;
+    for path in ["/", "/history", "/api/session", "/api/nothing-here"] {
+        let response = portal.get(path, ACTIVATOR).send().await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        let policy = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+            "{policy}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        if path.starts_with("/api/") {
+            assert_eq!(headers["cache-control"], "no-store", "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn cross_site_bodies_and_origins_are_refused() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let body = json!({"activationInfo": {&flow: [&vip]}}).to_string();
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+        let response = portal
+            .client
+            .post(format!("{}{ADHOCRUN}", portal.url))
+            .bearer_auth(ACTIVATOR)
+            .header("content-type", content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{content_type}"
+        );
+    }
+    let null_origin = portal
+        .client
+        .post(format!("{}{ADHOCRUN}", portal.url))
+        .bearer_auth(ACTIVATOR)
+        .header("origin", "null")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null_origin.status(), StatusCode::FORBIDDEN);
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+fn quick_limits() -> InboundLimits {
+    InboundLimits {
+        header_read_timeout: Duration::from_millis(500),
+        body_timeout: Duration::from_millis(500),
+        request_timeout: Duration::from_secs(5),
+        max_connections: 2,
+    }
+}
+
+fn connect(portal: &TestPortal) -> TcpStream {
+    let stream = TcpStream::connect(portal.url.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream
+}
+
+/// Everything the server sends until it closes the connection or 5 s pass.
+fn read_all(stream: &mut TcpStream) -> String {
+    let mut text = Vec::new();
+    let _ = stream.read_to_end(&mut text);
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_sending_its_headers_slowly_is_cut_off() {
+    let portal = TestPortal::start_with_limits(tokens(), ApiVersion::V2, quick_limits()).await;
+    let started = Instant::now();
+    let answer = tokio::task::spawn_blocking({
+        let mut stream = connect(&portal);
+        move || {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            read_all(&mut stream)
+        }
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "held for {took:?}");
+    assert!(!answer.contains("200 OK"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_cut_off() {
+    let portal = TestPortal::start_with_limits(tokens(), ApiVersion::V2, quick_limits()).await;
+    let started = Instant::now();
+    let answer = tokio::task::spawn_blocking({
+        let mut stream = connect(&portal);
+        move || {
+            stream
+                .write_all(
+                    format!(
+                        "POST {ADHOCRUN} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ACTIVATOR}\r\n\
+                         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"activ"
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+            read_all(&mut stream)
+        }
+    })
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "held for {took:?}");
+    assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_wait_for_a_free_one() {
+    let portal = TestPortal::start_with_limits(
+        tokens(),
+        ApiVersion::V2,
+        InboundLimits {
+            header_read_timeout: Duration::from_secs(2),
+            ..quick_limits()
+        },
+    )
+    .await;
+    // Two idle connections take both places.
+    let idle = [connect(&portal), connect(&portal)];
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let third = tokio::task::spawn_blocking({
+        let mut stream = connect(&portal);
+        move || {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            read_all(&mut stream)
+        }
+    });
+    let answer = third.await.unwrap();
+    let waited = started.elapsed();
+    drop(idle);
+    assert!(answer.contains("200 OK"), "{answer}");
+    // Served only when the idle ones were cut off by the header timeout.
+    assert!(
+        waited >= Duration::from_millis(1_500),
+        "served after {waited:?}"
+    );
+}
