@@ -157,16 +157,22 @@ pub async fn history_detail(id: &str) -> Result<HistoryDetail, Problem> {
     get(&format!("/api/history/{id}")).await
 }
 
-/// A random key for `Idempotency-Key`.
+/// A random key for `Idempotency-Key`, from the browser's cryptographic generator: a key that
+/// could be guessed could be replayed. `randomUUID` exists only on https and localhost pages;
+/// elsewhere 16 random bytes in hex do the same.
 pub fn new_key() -> String {
-    (0..4)
-        .map(|_| {
-            format!(
-                "{:08x}",
-                (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-            )
-        })
-        .collect()
+    let window = web_sys::window().expect("the app runs in a window");
+    let crypto = window
+        .crypto()
+        .expect("every browser the app runs in has crypto");
+    if window.is_secure_context() {
+        return crypto.random_uuid();
+    }
+    let mut bytes = [0u8; 16];
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .expect("16 bytes are within getRandomValues' limit");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Now, as the browser's clock says.

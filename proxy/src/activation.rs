@@ -38,7 +38,8 @@ pub async fn activate(
     user.require(Role::Activator)?;
     require_json(&headers)?;
     let plan = parse(&body)?;
-    let key = idempotency_key(&headers)?;
+    // Keys are the user's own: another user's key neither replays nor blocks theirs.
+    let key = idempotency_key(&headers)?.map(|key| format!("{}\u{1f}{key}", user.name));
     let request_hash = sha256_hex(&serde_json::to_string(&plan).expect("a plan serialises"));
     if let Some(key) = key.as_deref()
         && let Some(answer) = replay(&state, key, &request_hash).await?

@@ -24,7 +24,7 @@ pub enum ReconcileError {
 }
 
 /// Runs appear within seconds; after this long without one, nothing was started.
-const GRACE: Duration = Duration::from_secs(10 * 60);
+const GRACE_MS: i64 = 10 * 60_000;
 /// Longer than any activation takes to send: a pending record this old was cut off by a crash.
 const STALE_PENDING_MS: i64 = 2 * 60_000;
 /// A run created this long before the record still counts (clocks differ).
@@ -54,7 +54,10 @@ pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
     for record in records {
         // Read again for each record: the previous one may have claimed runs.
         let claimed = state.store.claimed_run_ids().await?;
-        reconcile(state, &record, &claimed).await?;
+        // One record the Platform will not answer for must not keep the others unresolved.
+        if let Err(error) = reconcile(state, &record, &claimed).await {
+            tracing::warn!(activation = %record.id, "not reconciled, the next pass tries again: {error}");
+        }
     }
     Ok(())
 }
@@ -77,10 +80,11 @@ async fn reconcile(
             .platform
             .get_json(&dataflow_runs_path(dataflow_id), "reconciler")
             .await?;
+        // Its run starts within seconds of the record; one that started later than the grace
+        // period is another activation's (or a schedule's), however alike.
+        let window = record.created_at.0 - CLOCK_SKEW_MS..=record.created_at.0 + GRACE_MS;
         for run in runs.items.iter().filter(|r| {
-            !claimed.contains(&r.id)
-                && r.created_at
-                    .is_some_and(|at| at.0 >= record.created_at.0 - CLOCK_SKEW_MS)
+            !claimed.contains(&r.id) && r.created_at.is_some_and(|at| window.contains(&at.0))
         }) {
             for segment in run
                 .segment_ids()
@@ -114,7 +118,7 @@ async fn reconcile(
             .await
             .map_err(Into::into);
     }
-    if state.clock.now().0 - record.created_at.0 > GRACE.as_millis() as i64 {
+    if state.clock.now().0 - record.created_at.0 > GRACE_MS {
         let error = ErrorBody::new(
             ErrorCode::NotStarted,
             "The Platform started no run for this activation; it can be sent again.",

@@ -291,3 +291,90 @@ async fn connections_past_the_cap_wait_for_a_free_one() {
         "served after {waited:?}"
     );
 }
+
+#[tokio::test]
+async fn an_idempotency_key_belongs_to_the_user_who_sent_it() {
+    let second_activator = proxy::auth::TokenUser {
+        name: "colleague".into(),
+        sha256: proxy::auth::sha256_hex("colleague-token"),
+        roles: vec![Role::Viewer, Role::Activator],
+    };
+    let AuthMode::Token(mut users) = tokens() else {
+        unreachable!("tokens() is token mode")
+    };
+    users.push(second_activator);
+    let portal = TestPortal::start_with(AuthMode::Token(users), ApiVersion::V2).await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let (_, gold) = portal
+        .pick("Flash sale drop (S3)", "Cart abandoners (7 days)")
+        .await;
+    let mine = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("shared-key"))
+        .await;
+    assert_eq!(mine.status(), StatusCode::OK);
+    let mine: Value = mine.json().await.unwrap();
+    // The same key from another user with another plan is theirs to use, not a conflict...
+    let theirs = portal
+        .activate(
+            json!({&flow: [&gold]}),
+            "colleague-token",
+            Some("shared-key"),
+        )
+        .await;
+    assert_eq!(theirs.status(), StatusCode::OK);
+    // ...and with my plan it starts nothing and is not answered with my activation.
+    let copy = portal
+        .activate(
+            json!({&flow: [&vip]}),
+            "colleague-token",
+            Some("shared-key"),
+        )
+        .await;
+    assert_ne!(copy.json::<Value>().await.unwrap(), mine);
+    assert_eq!(portal.activations_received().await, 2);
+}
+
+#[tokio::test]
+async fn the_reconciler_adopts_only_runs_started_soon_after_the_record() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    // An activation now whose run exists but whose answer was lost...
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let fresh = location.rsplit('/').next().unwrap().to_owned();
+    portal.forget_answer(&fresh).await;
+    // ...and one of the same segment half an hour ago, its answer lost too.
+    let stale = shared::portal::HistoryRecord {
+        id: "half-an-hour-ago".into(),
+        created_at: shared::time::EpochMillis(portal.state.clock().now().0 - 30 * 60_000),
+        user: "marketer".into(),
+        activation_info: [(flow.clone(), vec![vip.clone()])].into(),
+        outcome: shared::portal::Outcome::Unknown,
+        orders: Vec::new(),
+        error: None,
+    };
+    portal
+        .state
+        .store()
+        .insert(&stale, None, "stale", None)
+        .await
+        .unwrap();
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let stale = portal.state_store_record("half-an-hour-ago").await;
+    assert_eq!(
+        stale.outcome,
+        shared::portal::Outcome::Failed,
+        "today's run is not its run"
+    );
+    let fresh = portal.state_store_record(&fresh).await;
+    assert_eq!(fresh.outcome, shared::portal::Outcome::Accepted);
+    assert_eq!(fresh.orders.len(), 1);
+}
