@@ -9,6 +9,7 @@
 use crate::aep::export_job;
 use crate::aep::flow::{Flow, FlowList, destination_flows_page};
 use crate::aep::run::{dataflow_runs_path, segment_runs_paths};
+use crate::ids::is_query_token;
 use crate::plan::Plan;
 
 /// Pages of destination dataflows followed: 1,000 dataflows, ten times Adobe's per-sandbox
@@ -47,10 +48,12 @@ impl DestinationFlowPages {
         self.next.take()
     }
 
-    /// The flows of an answered page; remembers where the next page is.
+    /// The flows of an answered page; remembers where the next page is. A token that could
+    /// change the query it is written into ends the paging instead.
     pub fn read(&mut self, page: FlowList) -> Vec<Flow> {
         self.next = page
             .continuation_token()
+            .filter(|token| is_query_token(token))
             .map(|token| destination_flows_page(Some(token)));
         page.items
     }
@@ -110,6 +113,16 @@ mod tests {
             pages.read(page(&["a"], Some("more")));
         }
         assert_eq!(asked, MAX_FLOW_PAGES);
+    }
+
+    #[test]
+    fn a_token_that_would_change_the_query_ends_the_paging() {
+        let mut pages = DestinationFlowPages::new();
+        pages.next_path();
+        pages.read(page(&["a"], Some("x%26limit%3D1")));
+        assert!(pages.next_path().is_some(), "escaped, it is only a value");
+        pages.read(page(&["b"], Some("x#/../connections")));
+        assert_eq!(pages.next_path(), None);
     }
 
     #[test]

@@ -21,6 +21,17 @@ pub fn is_platform_id(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
 }
 
+/// A paging token the Platform handed out (`continuationToken`), as it may be written back into
+/// a query: URL-safe characters and percent escapes only, nothing that ends the value (`&`, `#`)
+/// or changes the path.
+pub fn is_query_token(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 4096
+        && text.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '%' | '=' | '+')
+        })
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "{what} {text:?} is not a Platform id: use 1 to {MAX_ID_LENGTH} letters, digits, '-', '_', '.' or ':'"
@@ -169,6 +180,15 @@ mod tests {
             "", ".", "..", "a/b", "a?b", "a&b", "a%2F", "a b", "a#b", "a=b", "ä", &long,
         ] {
             assert!(!is_platform_id(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn paging_tokens_may_not_end_the_query_value() {
+        assert!(is_query_token("eyJvZmZzZXQiOjEwMH0%3D"));
+        assert!(is_query_token("abc=="));
+        for token in ["", "a&limit=1000", "a#b", "../flows", "a b", "a?b"] {
+            assert!(!is_query_token(token), "{token:?}");
         }
     }
 

@@ -156,7 +156,12 @@ mod tests {
         }
         let kept = wide.to_requested_at_most(3);
         assert_eq!(kept.values().map(Vec::len).sum::<usize>(), 3);
-        assert_eq!(kept["flow-0"], ["s0", "s2"]);
+        assert_eq!(
+            kept["flow-0"],
+            ["s0", "s2", "s4"],
+            "the first entries, dataflow by dataflow"
+        );
+        assert!(!kept.contains_key("flow-1"));
         assert_eq!(plan.segments_of("flow-1"), &[] as &[SegmentId]);
     }
 
