@@ -69,6 +69,29 @@ const REQUIRED: &[&str] = &[
     "AEP_SANDBOX_NAME",
 ];
 
+/// The client secret and tokens travel to these addresses: `https`, unless the address is this
+/// machine (an emulator or a local tunnel).
+fn secure_url(key: &str, text: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| ConfigError::Invalid(format!("{key} {text:?} is not an address: {e}")))?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(text.to_owned()),
+        "http" if loopback => Ok(text.to_owned()),
+        _ => Err(ConfigError::Invalid(format!(
+            "{key} {text:?} must use https: the client secret and the access token travel there"
+        ))),
+    }
+}
+
 impl PlatformConfig {
     /// Reads `file` (if any), then lets the environment override it.
     pub fn load(
@@ -107,13 +130,19 @@ impl PlatformConfig {
                 )));
             }
         };
-        let url = |value: String, default: &str| {
+        let url = |key: &str, value: String, default: &str| {
             if value.is_empty() {
-                default.to_owned()
+                Ok(default.to_owned())
             } else {
-                value.trim_end_matches('/').to_owned()
+                secure_url(key, value.trim_end_matches('/'))
             }
         };
+        let platform_url = url(
+            "AEP_PLATFORM_URL",
+            take("AEP_PLATFORM_URL"),
+            DEFAULT_PLATFORM_URL,
+        )?;
+        let ims_url = url("AEP_IMS_URL", take("AEP_IMS_URL"), DEFAULT_IMS_URL)?;
         Ok(Self {
             client_id: take("AEP_CLIENT_ID"),
             client_secret: SecretString::from(take("AEP_CLIENT_SECRET")),
@@ -121,8 +150,8 @@ impl PlatformConfig {
             scopes: take("AEP_SCOPES").replace(' ', ""),
             sandbox_name: take("AEP_SANDBOX_NAME"),
             sandbox_id: Some(take("AEP_SANDBOX_ID")).filter(|v| !v.is_empty()),
-            platform_url: url(take("AEP_PLATFORM_URL"), DEFAULT_PLATFORM_URL),
-            ims_url: url(take("AEP_IMS_URL"), DEFAULT_IMS_URL),
+            platform_url,
+            ims_url,
             api_version,
         })
     }
@@ -167,6 +196,27 @@ fn read_toml(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    #[test]
+    fn the_secret_travels_over_https_only_unless_to_this_machine() {
+        for good in [
+            "https://platform.adobe.io",
+            "http://127.0.0.1:9090",
+            "http://localhost:9090",
+            "http://[::1]:9090",
+        ] {
+            assert!(secure_url("AEP_IMS_URL", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://ims.example",
+            "http://10.0.0.5:9090",
+            "ftp://ims.example",
+            "ims",
+        ] {
+            let error = secure_url("AEP_IMS_URL", bad).unwrap_err().to_string();
+            assert!(error.contains("AEP_IMS_URL"), "{error}");
+        }
+    }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: BTreeMap<String, String> = pairs

@@ -155,6 +155,11 @@ impl From<UpstreamError> for ApiError {
                 message: error.to_string(),
                 rejection: None,
             },
+            UpstreamError::TooLarge => Self::Upstream {
+                status: StatusCode::BAD_GATEWAY,
+                message: error.to_string(),
+                rejection: None,
+            },
             _ => Self::UpstreamUnreachable(error.to_string()),
         }
     }

@@ -14,9 +14,14 @@ use crate::metrics::Metrics;
 const IMS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Refresh this long before expiry (or a tenth of the lifetime for short-lived tokens).
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+/// IMS issues tokens for 24 hours; a longer `expires_in` is not believed.
+const LONGEST_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// A failure is answered from memory this long: an outage must not turn every probe of
+/// `/readyz` (which anyone may call) into a call to IMS.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
 
 /// Why no token could be had. Both messages say what to do; neither carries a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ImsError {
     #[error(
         "Adobe IMS is unavailable, so the portal cannot reach the Platform ({0}). Try again in a minute."
@@ -35,6 +40,7 @@ pub struct TokenSource {
     client_secret: SecretString,
     scopes: String,
     cached: tokio::sync::Mutex<Option<Cached>>,
+    last_failure: std::sync::Mutex<Option<(Instant, ImsError)>>,
     metrics: Arc<Metrics>,
 }
 
@@ -52,6 +58,7 @@ impl TokenSource {
             client_secret: config.client_secret.clone(),
             scopes: config.scopes.clone(),
             cached: tokio::sync::Mutex::new(None),
+            last_failure: std::sync::Mutex::new(None),
             metrics,
         }
     }
@@ -63,10 +70,28 @@ impl TokenSource {
         if let Some(current) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
             return Ok(current.token.clone());
         }
-        let fresh = self.fetch().await?;
+        if let Some(recent) = self.recent_failure() {
+            return Err(recent);
+        }
+        let fresh = self.fetch().await.inspect_err(|error| {
+            *self.failures() = Some((Instant::now(), error.clone()));
+        })?;
         let token = fresh.token.clone();
         *cached = Some(fresh);
         Ok(token)
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, Option<(Instant, ImsError)>> {
+        self.last_failure
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn recent_failure(&self) -> Option<ImsError> {
+        self.failures()
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < FAILURE_MEMORY)
+            .map(|(_, error)| error.clone())
     }
 
     /// Forgets `stale` (and only it: another request may already have refreshed).
@@ -104,7 +129,7 @@ impl TokenSource {
             })?;
             self.metrics
                 .count("portal_token_refreshes_total", String::new());
-            let lifetime = Duration::from_secs(body.expires_in);
+            let lifetime = Duration::from_secs(body.expires_in).min(LONGEST_LIFETIME);
             let margin = REFRESH_MARGIN.min(lifetime / 10);
             return Ok(Cached {
                 token: SecretString::from(body.access_token),

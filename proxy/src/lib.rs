@@ -73,6 +73,8 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            // A redirect from IMS would re-send the client secret to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_max_idle_per_host(64)
             .build()
             .expect("an HTTP client with default TLS roots");

@@ -21,6 +21,8 @@ const POST_TIMEOUT: Duration = Duration::from_secs(30);
 const GET_ATTEMPTS: u32 = 3;
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(2);
+/// Far above the largest answer seen (a page of 100 dataflows with 25,000 selectors: 8.6 MB).
+const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 /// An upstream answer, reduced to what may reach the browser.
 #[derive(Debug)]
@@ -57,6 +59,8 @@ pub enum UpstreamError {
     },
     #[error("The Platform answered {path} with something unexpected: {why}")]
     Unreadable { path: String, why: String },
+    #[error("The Platform's answer was larger than {MAX_ANSWER_BYTES} bytes; it was not read.")]
+    TooLarge,
 }
 
 /// How an activation POST ended when no answer came back.
@@ -134,8 +138,9 @@ impl Platform {
                             answer.status.to_string()
                         }
                         Ok(answer) => return Ok(answer),
-                        Err(e) if attempt < GET_ATTEMPTS => describe(&e),
-                        Err(e) => return Err(unreachable(&describe(&e))),
+                        Err(ReadFailure::TooLarge) => return Err(UpstreamError::TooLarge),
+                        Err(e) if attempt < GET_ATTEMPTS => e.describe(),
+                        Err(e) => return Err(unreachable(&e.describe())),
                     }
                 }
                 Err(e) if attempt < GET_ATTEMPTS => describe(&e),
@@ -211,7 +216,7 @@ impl Platform {
             };
             let answer = read(response)
                 .await
-                .map_err(|e| PostFailure::Unknown(describe(&e)))?;
+                .map_err(|e| PostFailure::Unknown(e.describe()))?;
             if answer.status == StatusCode::UNAUTHORIZED && !refreshed && is_invalid_token(&answer)
             {
                 self.tokens.invalidate(&token).await;
@@ -244,18 +249,47 @@ impl Platform {
     }
 }
 
-async fn read(response: reqwest::Response) -> Result<Answer, reqwest::Error> {
+/// Why an answer could not be read whole.
+enum ReadFailure {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl ReadFailure {
+    fn describe(&self) -> String {
+        match self {
+            Self::Transport(error) => describe(error),
+            Self::TooLarge => format!("the answer was larger than {MAX_ANSWER_BYTES} bytes"),
+        }
+    }
+}
+
+/// Reads the answer, at most [`MAX_ANSWER_BYTES`] of it: an upstream that sends without end
+/// must not fill the portal's memory.
+async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
     let status =
         StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-    let body = response.bytes().await?;
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(ReadFailure::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadFailure::Transport)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(ReadFailure::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Answer {
         status,
         content_type,
-        body,
+        body: Bytes::from(body),
     })
 }
 

@@ -79,8 +79,6 @@ pub enum ErrorCode {
     DuplicateIdentityHeader,
     /// Too many activations from one user in a short time.
     RateLimited,
-    /// An answer too large to pass on.
-    PlatformAnswerTooLarge,
     /// The browser could not reach the portal.
     Network,
     /// The portal answered without an error body (a proxy in between, say).
@@ -115,7 +113,6 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::DuplicateIdentityHeader => "DUPLICATE_IDENTITY_HEADER",
             Self::RateLimited => "RATE_LIMITED",
-            Self::PlatformAnswerTooLarge => "PLATFORM_ANSWER_TOO_LARGE",
             Self::Network => "NETWORK",
             Self::HttpError => "HTTP_ERROR",
             Self::Other => "OTHER",

@@ -84,6 +84,16 @@ impl TestPortal {
         api_version: ApiVersion,
         inbound: InboundLimits,
     ) -> Self {
+        Self::start_custom(auth, api_version, inbound, |_| {}).await
+    }
+
+    /// With the Platform settings changed by `adjust` (to point at an upstream of the test's own).
+    pub async fn start_custom(
+        auth: AuthMode,
+        api_version: ApiVersion,
+        inbound: InboundLimits,
+        adjust: impl FnOnce(&mut PlatformConfig),
+    ) -> Self {
         captured_logs();
         let data = tempfile::tempdir().unwrap();
         let dist = tempfile::tempdir().unwrap();
@@ -95,7 +105,8 @@ impl TestPortal {
             vec![dataset::demo_sandbox(now)],
         );
         let emulator_url = serve(emulator.router()).await;
-        let platform = PlatformConfig::for_emulator(&emulator, &emulator_url, api_version);
+        let mut platform = PlatformConfig::for_emulator(&emulator, &emulator_url, api_version);
+        adjust(&mut platform);
         let application = Application::build(
             Settings {
                 platform,
@@ -271,7 +282,7 @@ impl TestPortal {
 }
 
 /// Serves on a free loopback port, with the peer address the portal's header mode checks.
-async fn serve(router: axum::Router) -> String {
+pub async fn serve(router: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::portal::{HistoryPage, Role};
 
-use crate::helpers::{ADHOCRUN, FLOWS, TestPortal, tokens};
+use crate::helpers::{ADHOCRUN, FLOWS, TestPortal, serve, tokens};
 
 const ACTIVATOR: &str = "activator-token";
 
@@ -377,4 +377,81 @@ async fn the_reconciler_adopts_only_runs_started_soon_after_the_record() {
     let fresh = portal.state_store_record(&fresh).await;
     assert_eq!(fresh.outcome, shared::portal::Outcome::Accepted);
     assert_eq!(fresh.orders.len(), 1);
+}
+
+#[tokio::test]
+async fn the_portal_follows_no_redirect_with_the_client_secret() {
+    use axum::routing::{any, post};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let stolen = Arc::new(AtomicUsize::new(0));
+    let thief = serve(axum::Router::new().route(
+        "/{*path}",
+        any({
+            let stolen = stolen.clone();
+            move || async move {
+                stolen.fetch_add(1, Ordering::SeqCst);
+                "thanks"
+            }
+        }),
+    ))
+    .await;
+    let ims = serve(axum::Router::new().route(
+        "/ims/token/v3",
+        post(move || async move {
+            (
+                StatusCode::TEMPORARY_REDIRECT,
+                [("location", format!("{thief}/collect"))],
+            )
+        }),
+    ))
+    .await;
+    let portal = TestPortal::start_custom(
+        tokens(),
+        ApiVersion::V2,
+        InboundLimits::default(),
+        |platform| {
+            platform.ims_url = ims;
+        },
+    )
+    .await;
+    let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        stolen.load(Ordering::SeqCst),
+        0,
+        "the secret went nowhere else"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_platform_answer_is_cut_off_not_buffered() {
+    use axum::routing::get;
+    let huge = serve(axum::Router::new().route(
+        "/data/foundation/flowservice/flows",
+        get(|| async {
+            (
+                [("content-type", "application/json")],
+                vec![b' '; 40 * 1024 * 1024],
+            )
+        }),
+    ))
+    .await;
+    let portal = TestPortal::start_custom(
+        tokens(),
+        ApiVersion::V2,
+        InboundLimits::default(),
+        |platform| {
+            // IMS stays the emulator's; only the Platform answers without end.
+            platform.platform_url = huge;
+        },
+    )
+    .await;
+    let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
 }

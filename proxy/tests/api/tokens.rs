@@ -113,3 +113,25 @@ where
     }
     outputs
 }
+
+#[tokio::test]
+async fn an_ims_outage_costs_one_call_however_often_readyz_is_asked() {
+    let portal = TestPortal::start().await;
+    portal.set_faults(json!({"imsOutage": true})).await;
+    let before = portal.ims_calls().await;
+    for _ in 0..6 {
+        let ready = portal.get("/readyz", "viewer-token").send().await.unwrap();
+        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert_eq!(portal.ims_calls().await - before, 1);
+}
+
+#[tokio::test]
+async fn an_absurd_token_lifetime_is_not_believed_and_breaks_nothing() {
+    let portal = TestPortal::start().await;
+    portal
+        .set_faults(json!({"tokenLifetimeSeconds": i64::MAX}))
+        .await;
+    let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
