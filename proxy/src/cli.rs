@@ -71,11 +71,29 @@ pub async fn activate(command: ActivateCommand) -> Result<(), String> {
     let location = location.ok_or("the portal did not say where it keeps the activation")?;
     wait(
         &http,
-        &format!("{base}{location}"),
+        &record_url(base, &location)?,
         command.token.as_deref(),
         command.wait_limit,
     )
     .await
+}
+
+/// Where the portal keeps the record, resolved against the portal's address and refused if it
+/// leaves the portal: `@evil.example/x` glued to the base would send the token elsewhere.
+fn record_url(base: &str, location: &str) -> Result<String, String> {
+    let base = reqwest::Url::parse(&format!("{base}/"))
+        .map_err(|e| format!("--portal-url {base:?} is not an address: {e}"))?;
+    let url = base
+        .join(location)
+        .map_err(|e| format!("the portal named its record {location:?}, not an address: {e}"))?;
+    if url.origin() == base.origin() && url.path().starts_with("/api/history/") {
+        Ok(url.to_string())
+    } else {
+        Err(format!(
+            "the portal named its record {location:?}, which is not on {}; the token is not sent there",
+            base.origin().ascii_serialization()
+        ))
+    }
 }
 
 async fn wait(
@@ -154,4 +172,28 @@ fn portal_error(body: Option<ErrorBody>, status: reqwest::StatusCode) -> String 
         message.push_str(&violation.message.en);
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_is_followed_only_on_the_portal() {
+        assert_eq!(
+            record_url("https://portal.example", "/api/history/42").unwrap(),
+            "https://portal.example/api/history/42"
+        );
+        for location in [
+            "@evil.example/api/history/42",
+            "//evil.example/api/history/42",
+            "https://evil.example/api/history/42",
+            "/api/platform/data/x",
+        ] {
+            assert!(
+                record_url("https://portal.example", location).is_err(),
+                "{location}"
+            );
+        }
+    }
 }

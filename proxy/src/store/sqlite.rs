@@ -26,6 +26,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(file: &Path) -> Result<Self, sqlx::Error> {
+        create_private(file)?;
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", file.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -38,6 +39,22 @@ impl SqliteStore {
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// The history names users and what they exported: only the portal's own user reads the file.
+/// SQLite gives its `-wal` and `-shm` files the same mode.
+fn create_private(file: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)?;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -342,6 +359,46 @@ mod tests {
         assert_eq!(in_flight_segments(&store, 4_000).await, ["b", "c"]);
         assert_eq!(in_flight_segments(&store, 1_500).await, ["a", "b", "c"]);
         assert_eq!(in_flight_segments(&store, 6_000).await, ["c"]);
+    }
+
+    #[tokio::test]
+    async fn who_asked_for_what_can_be_neither_changed_nor_deleted() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("history.sqlite");
+        let store = SqliteStore::open(&file).await.unwrap();
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        store
+            .insert(&record("audited", "a"), None, "hash", None)
+            .await
+            .unwrap();
+        for tampering in [
+            "UPDATE activations SET user_name = 'someone-else' WHERE id = 'audited'",
+            "UPDATE activations SET activation_info = '{}' WHERE id = 'audited'",
+            "UPDATE activation_entries SET segment_id = 'b'",
+            "DELETE FROM activation_entries",
+            "DELETE FROM activations",
+        ] {
+            let refused = sqlx::query(tampering).execute(&store.pool).await;
+            assert!(refused.is_err(), "{tampering}");
+        }
+        store
+            .record_answer(
+                "audited",
+                Outcome::Accepted,
+                &[],
+                None,
+                None,
+                EpochMillis(2_000),
+            )
+            .await
+            .expect("the outcome is still recorded");
+        let kept = store.get("audited").await.unwrap().unwrap();
+        assert_eq!(kept.user, "marketer");
+        assert_eq!(kept.outcome, Outcome::Accepted);
     }
 
     #[tokio::test]
