@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
-use serde_yaml::Value as Yaml;
+use serde_norway::Value as Yaml;
 
 pub struct Spec {
     name: &'static str,
@@ -19,7 +19,7 @@ impl Spec {
             .join(name);
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let root = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let root = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         Self { name, root }
     }
 
@@ -144,7 +144,7 @@ pub fn to_json(yaml: &Yaml) -> Value {
                 .map(|(k, v)| {
                     let key = match k {
                         Yaml::String(s) => s.clone(),
-                        other => serde_yaml::to_string(other).unwrap().trim().to_owned(),
+                        other => serde_norway::to_string(other).unwrap().trim().to_owned(),
                     };
                     (key, to_json(v))
                 })

@@ -3,6 +3,7 @@
 mod bench;
 mod build;
 mod bundle;
+mod deps;
 mod process;
 mod report;
 mod setup;

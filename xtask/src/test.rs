@@ -41,6 +41,7 @@ pub fn run(root: &Path) -> ExitCode {
     report.phase("serve-only build links no emulator", || {
         check(serve_only_dependencies(root))
     });
+    report.phase("dependency hygiene", || check(crate::deps::check(root)));
     report.phase("cargo test", || cargo_test(root));
     report.phase("shared for wasm32", || {
         check(build::shared_for_wasm(root, tools.toolchain))
