@@ -455,3 +455,31 @@ async fn an_endless_platform_answer_is_cut_off_not_buffered() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_platform_answer_that_is_not_json_is_not_passed_to_the_browser() {
+    use axum::routing::get;
+    let html = serve(axum::Router::new().route(
+        "/data/foundation/flowservice/flows",
+        get(|| async {
+            (
+                [("content-type", "text/html")],
+                "<script>alert(document.cookie)</script>",
+            )
+        }),
+    ))
+    .await;
+    let portal = TestPortal::start_custom(
+        tokens(),
+        ApiVersion::V2,
+        InboundLimits::default(),
+        |platform| platform.platform_url = html,
+    )
+    .await;
+    let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body = response.text().await.unwrap();
+    assert!(!body.contains("<script>"), "{body}");
+    assert!(body.contains("not JSON"), "{body}");
+}
