@@ -142,12 +142,13 @@ async fn add_export_job(
             .into_response();
     };
     let id = ExportJobId(
-        1 + sandbox
+        (1 + sandbox
             .export_jobs
             .iter()
-            .map(|j| j.id.0)
+            .filter_map(|j| j.id.0.parse::<u64>().ok())
             .max()
-            .unwrap_or(0),
+            .unwrap_or(0))
+        .to_string(),
     );
     let job = profile_export_job(id, status, now, now);
     sandbox.export_jobs.push(job.clone());

@@ -83,7 +83,7 @@ impl Config {
             data_dir: data_dir.to_path_buf(),
             run_seconds: 30,
             token_lifetime_seconds: 86_399,
-            first_activation_wait_seconds: 20 * 60,
+            first_activation_wait_seconds: 60 * 60,
             max_entries: 80,
             organization_name: "Acme Retail".into(),
         }

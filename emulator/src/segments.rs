@@ -209,7 +209,7 @@ async fn list_export_jobs(
     let jobs: Vec<_> = world.sandboxes[&sandbox.0.0]
         .export_jobs(now)
         .into_iter()
-        .filter(|j| status.is_none_or(|s| j.status == s))
+        .filter(|j| status.as_ref().is_none_or(|s| &j.status == s))
         .filter(|j| after.is_none_or(|after| key(j) < after))
         .collect();
     let more = jobs.len() > limit;
@@ -233,8 +233,12 @@ async fn list_export_jobs(
     .into_response()
 }
 
+/// Segmentation numbers its jobs; the emulator's own ids always parse.
 fn key(job: &shared::aep::export_job::ExportJob) -> (i64, u64) {
-    (job.creation_time.map_or(0, |t| t.0), job.id.0)
+    (
+        job.creation_time.map_or(0, |t| t.0),
+        job.id.0.parse().unwrap_or(0),
+    )
 }
 
 /// `1538573416687_722`: creation time and id of the last job of the previous page.

@@ -97,7 +97,12 @@ impl ExportSchedule {
                 } else {
                     now
                 };
-                profile_export_job(ExportJobId(10_000 + n as u64), status, created, updated)
+                profile_export_job(
+                    ExportJobId((10_000 + n as u64).to_string()),
+                    status,
+                    created,
+                    updated,
+                )
             })
             .collect()
     }
@@ -293,7 +298,9 @@ impl Sandbox {
         if let Some(schedule) = &self.export_schedule {
             jobs.extend(schedule.jobs(now));
         }
-        jobs.sort_by_key(|j| std::cmp::Reverse((j.creation_time, j.id)));
+        jobs.sort_by_key(|j| {
+            std::cmp::Reverse((j.creation_time, j.id.0.parse::<u64>().unwrap_or(0)))
+        });
         jobs
     }
 

@@ -176,6 +176,7 @@ catalogue! {
     OutcomeFailed => "Failed", "실패";
     OutcomeUnknown => "Being checked", "확인 중";
     DetailTitle => "Activation", "활성화";
+    DetailWarnings => "Not checked before sending", "보내기 전에 확인하지 못한 항목";
     DetailBack => "Back to the history", "기록으로 돌아가기";
     NotfoundTitle => "Page not found", "페이지를 찾을 수 없습니다";
     NotfoundText => "There is nothing at this address.", "이 주소에는 아무것도 없습니다.";

@@ -119,6 +119,7 @@ pub async fn activate(
         outcome: Outcome::Pending,
         orders: Vec::new(),
         error: None,
+        warnings: facts.warnings.clone(),
     };
     state
         .store
@@ -128,9 +129,14 @@ pub async fn activate(
 
     let (outcome, orders, error, answer) = match send(&state, &plan, &facts, &request_id).await {
         Ok(response) => {
+            // Adobe's answer, and what the portal could not check before sending it.
+            let mut body = json!({"order": response.order});
+            if !facts.warnings.is_empty() {
+                body["warnings"] = json!(facts.warnings);
+            }
             let answer = FirstAnswer {
                 status: StatusCode::OK.as_u16(),
-                body: serde_json::to_string(&response).expect("an answer serialises"),
+                body: body.to_string(),
             };
             (Outcome::Accepted, response.order, None, answer)
         }
@@ -183,6 +189,7 @@ async fn reject(
         outcome: Outcome::Rejected,
         orders: Vec::new(),
         error: Some(refusal.body()),
+        warnings: Vec::new(),
     };
     state
         .store

@@ -19,6 +19,8 @@ pub struct PlatformFacts {
     pub flows: Vec<Flow>,
     pub runs_in_progress: Vec<RunInProgress>,
     pub export_jobs: Vec<ExportJob>,
+    /// The advisory facts that could not be read: the plan is judged without them.
+    pub warnings: Vec<String>,
 }
 
 impl PlatformFacts {
@@ -27,15 +29,37 @@ impl PlatformFacts {
         plan: &ActivationInfo,
         request_id: &str,
     ) -> Result<Self, UpstreamError> {
-        let (flows, runs, export_jobs) = tokio::try_join!(
+        let (flows, runs, export_jobs) = tokio::join!(
             destination_flows(platform, request_id),
             runs_in_progress(platform, plan, request_id),
             latest_export_jobs(platform, request_id),
-        )?;
+        );
+        // Essential: without the dataflows (state, kind, mapped segments, schedules) no plan
+        // can be judged.
+        let flows = flows?;
+        // Advisory: the Platform refuses a running segment ("Run already going on") and an
+        // export during a scheduled one itself, so their absence is a warning, not a refusal.
+        let mut warnings = Vec::new();
+        let runs_in_progress = runs.unwrap_or_else(|error| {
+            warnings.push(format!(
+                "The portal could not check for runs in progress ({error}); the Platform still refuses a segment that is running."
+            ));
+            Vec::new()
+        });
+        let export_jobs = export_jobs.unwrap_or_else(|error| {
+            warnings.push(format!(
+                "The portal could not check for a scheduled export in progress ({error}); the Platform still refuses an activation during one."
+            ));
+            Vec::new()
+        });
+        for warning in &warnings {
+            tracing::warn!("{warning}");
+        }
         Ok(Self {
             flows,
-            runs_in_progress: runs,
+            runs_in_progress,
             export_jobs,
+            warnings,
         })
     }
 
@@ -44,7 +68,7 @@ impl PlatformFacts {
         self.export_jobs
             .iter()
             .filter(|j| j.is_profile_export())
-            .max_by_key(|j| (j.creation_time, j.id))
+            .max_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)))
     }
 }
 
@@ -56,6 +80,12 @@ async fn destination_flows(
     let mut flows = Vec::new();
     while let Some(path) = pages.next_path() {
         flows.extend(pages.read(platform.get_json(&path, request_id).await?));
+    }
+    if pages.skipped() > 0 {
+        tracing::warn!(
+            skipped = pages.skipped(),
+            "dataflows of a shape the portal cannot read were left out"
+        );
     }
     Ok(flows)
 }

@@ -58,11 +58,12 @@ struct PortalArgs {
         default_value = "adhoc-portal-data"
     )]
     data_dir: PathBuf,
-    /// The Platform's first-activation wait, in minutes (the source document: 20; Adobe now: 60).
+    /// The Platform's first-activation wait, in minutes: 60 as Adobe's current documentation
+    /// says (the source document's older text: 20).
     #[arg(
         long,
         env = "ADHOC_PORTAL_FIRST_ACTIVATION_WAIT_MINUTES",
-        default_value_t = 20
+        default_value_t = 60
     )]
     first_activation_wait_minutes: i64,
     /// Most destination×segment entries in one activation.

@@ -23,8 +23,9 @@ pub use violation::{Messages, Violation, ViolationCode};
 pub struct Limits {
     /// destination×segment entries in one job (Adobe: 80 audiences a job).
     pub max_entries: usize,
-    /// Wait after a segment's first scheduled activation (the source document: 20 minutes;
-    /// current Adobe docs: one hour).
+    /// Wait after a segment's first scheduled activation: one hour, as Adobe's current "Export
+    /// file now" page and the ad-hoc activation API say (the source document's older text said
+    /// 20 minutes; still configurable).
     pub first_activation_wait_seconds: i64,
 }
 
@@ -32,7 +33,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_entries: 80,
-            first_activation_wait_seconds: 20 * 60,
+            first_activation_wait_seconds: 60 * 60,
         }
     }
 }
@@ -67,7 +68,7 @@ pub fn check(
     }
     for job in facts.blocking_export_jobs() {
         found.push(Violation {
-            export_job_id: Some(*job),
+            export_job_id: Some(job.clone()),
             ..Violation::new(ViolationCode::ScheduledExportRunning)
         });
     }
@@ -120,6 +121,7 @@ fn check_destination(
         if let Some(ready_at) = mapped.ready_at(limits).filter(|&ready_at| now < ready_at) {
             found.push(Violation {
                 ready_at: Some(ready_at),
+                limit: usize::try_from(limits.first_activation_wait_seconds / 60).ok(),
                 ..about(ViolationCode::FirstActivationWait)
             });
         }

@@ -189,6 +189,9 @@ pub struct HistoryRecord {
     pub orders: Vec<ActivationOrder>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+    /// What the portal could not check before it sent the plan (the Platform still checks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// The filters of `GET /api/history`: what the browser writes into the address and the proxy
@@ -325,7 +328,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&session).unwrap(),
             json!({"user": "demo", "roles": ["viewer", "activator"], "mode": "demo", "sandbox": "prod",
-                   "limits": {"maxEntries": 80, "firstActivationWaitSeconds": 1200}})
+                   "limits": {"maxEntries": 80, "firstActivationWaitSeconds": 3600}})
         );
         assert!(session.can_activate());
         let viewer = Session {

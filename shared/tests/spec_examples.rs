@@ -216,7 +216,7 @@ fn segment_definitions_audiences_and_export_jobs() {
     );
     let jobs = check::<ExportJobList>(spec.response_examples("/export/jobs", "get", 200));
     let job = &jobs[0].records[0];
-    assert_eq!(job.id.0, 100);
+    assert_eq!(job.id.0, "100");
     assert!(job.is_profile_export());
     check::<PlatformError>(spec.response_examples("/audiences", "get", 403));
 }

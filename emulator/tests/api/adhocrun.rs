@@ -179,7 +179,11 @@ async fn the_rules_without_documented_wording_refuse_with_a_clear_message() {
     let (status, body) = platform.activate(json!({flow_id: [fresh]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
-        body["message"].as_str().unwrap().contains("from 12:15 UTC"),
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("less than 60 minutes ago")
+            && body["message"].as_str().unwrap().contains("from 12:55 UTC"),
         "{body}"
     );
 

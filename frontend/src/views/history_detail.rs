@@ -60,6 +60,12 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                             <dd>{record.activation_info.iter().map(|(d, s)| format!("{d}: {}", s.join(", "))).collect::<Vec<_>>().join(" · ")}</dd>
                         </dl>
                         {record.error.clone().map(|e| view! { <ProblemMessage problem=api::Problem(e) /> })}
+                        {(!record.warnings.is_empty()).then(|| view! {
+                            <div class="warnings" role="note" aria-label=t(Key::DetailWarnings)>
+                                <p>{t(Key::DetailWarnings)}</p>
+                                <ul>{record.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+                            </div>
+                        })}
                         {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption=Key::OrdersTitle /> })}
                     }.into_any()
                 }

@@ -72,8 +72,8 @@ impl HistoryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.created_at.0)
@@ -87,6 +87,7 @@ impl HistoryStore for SqliteStore {
         .bind(record.error.as_ref().map(json))
         .bind(first_answer.map(|answer| answer.status))
         .bind(first_answer.map(|answer| answer.body.as_str()))
+        .bind(json(&record.warnings))
         .execute(&mut *tx)
         .await?;
         for (dataflow_id, segments) in &record.activation_info {
@@ -289,6 +290,8 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         .map(|text| serde_json::from_str::<ErrorBody>(&text))
         .transpose()
         .map_err(|e| corrupt("error", e))?;
+    let warnings: Vec<String> =
+        serde_json::from_str(&parse("warnings")?).map_err(|e| corrupt("warnings", e))?;
     Ok(HistoryRecord {
         id: parse("id")?,
         created_at: EpochMillis(row.try_get("created_at")?),
@@ -297,6 +300,7 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         outcome,
         orders,
         error,
+        warnings,
     })
 }
 
@@ -313,6 +317,7 @@ mod tests {
             outcome: Outcome::Pending,
             orders: Vec::new(),
             error: None,
+            warnings: Vec::new(),
         }
     }
 

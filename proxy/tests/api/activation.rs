@@ -196,6 +196,49 @@ async fn a_repeated_key_gets_the_first_refusal_with_its_own_status() {
 }
 
 #[tokio::test]
+async fn a_run_query_the_platform_refuses_is_a_warning_not_a_refusal() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    // As a sandbox answers a filter it does not take: 400 for every runs query.
+    portal
+        .set_faults(json!({"errorRates": {"GET /data/foundation/flowservice/runs": 1.0}, "errorStatus": 400}))
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["order"].as_array().unwrap().len(), 1, "{body}");
+    let warning = body["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("could not check for runs in progress"),
+        "{warning}"
+    );
+    portal.set_faults(json!({})).await;
+    let history: HistoryPage = portal.get_json("/api/history", ACTIVATOR).await;
+    assert_eq!(history.items[0].warnings.len(), 1);
+    assert_eq!(portal.activations_received().await, 1);
+}
+
+#[tokio::test]
+async fn without_the_dataflows_nothing_is_sent() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal
+        .set_faults(json!({"errorRates": {"GET /data/foundation/flowservice/flows": 1.0}, "errorStatus": 400}))
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(portal.activations_received().await, 0);
+}
+
+#[tokio::test]
 async fn of_two_simultaneous_activations_of_a_segment_exactly_one_reaches_the_platform() {
     let portal = TestPortal::start().await;
     let (flow, vip) = portal
@@ -308,6 +351,7 @@ async fn a_legacy_record_with_an_odd_id_never_puts_it_into_a_platform_path() {
         outcome: Outcome::Unknown,
         orders: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     portal
         .state

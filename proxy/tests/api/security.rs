@@ -358,6 +358,7 @@ async fn the_reconciler_adopts_only_runs_started_soon_after_the_record() {
         outcome: shared::portal::Outcome::Unknown,
         orders: Vec::new(),
         error: None,
+        warnings: Vec::new(),
     };
     portal
         .state

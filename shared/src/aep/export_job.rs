@@ -12,7 +12,7 @@ pub const PROFILE_SCHEMA: &str = "_xdm.context.profile";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExportJobList {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::paging::lenient_items")]
     pub records: Vec<ExportJob>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<ExportJobPage>,
@@ -66,29 +66,67 @@ impl ExportJob {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// Segmentation documents NEW, PROCESSING, SUCCEEDED and FAILED, and that a job can be marked
+/// for cancelling; a status the portal does not know is kept as written and shown, and blocks
+/// nothing by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ExportJobStatus {
     New,
     Processing,
     Succeeded,
     Failed,
+    Other(String),
 }
 
-/// Numeric in the Segmentation spec (its example even writes `100.0`), a string in adhocrun's
-/// `exportIds`: read either, write a number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExportJobId(pub u64);
+impl ExportJobStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::New => "NEW",
+            Self::Processing => "PROCESSING",
+            Self::Succeeded => "SUCCEEDED",
+            Self::Failed => "FAILED",
+            Self::Other(raw) => raw,
+        }
+    }
+}
+
+impl Serialize for ExportJobStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExportJobStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Ok(match raw.to_ascii_uppercase().as_str() {
+            "NEW" => Self::New,
+            "PROCESSING" => Self::Processing,
+            "SUCCEEDED" => Self::Succeeded,
+            "FAILED" => Self::Failed,
+            _ => Self::Other(raw),
+        })
+    }
+}
+
+/// A number in the Segmentation spec (its example even writes `100.0`), a string in adhocrun's
+/// `exportIds` (whose example looks like a UUID): kept as text, written back as it came.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExportJobId(pub String);
 
 impl std::fmt::Display for ExportJobId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.write_str(&self.0)
     }
 }
 
 impl Serialize for ExportJobId {
+    /// A whole number goes out as a number, as Segmentation writes it; anything else as text.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(self.0)
+        match self.0.parse::<u64>() {
+            Ok(number) if number.to_string() == self.0 => serializer.serialize_u64(number),
+            _ => serializer.serialize_str(&self.0),
+        }
     }
 }
 
@@ -101,18 +139,16 @@ impl<'de> Deserialize<'de> for ExportJobId {
             Float(f64),
             Text(String),
         }
-        let invalid = |raw: &dyn std::fmt::Display| {
-            de::Error::custom(format!(
-                "expected a whole non-negative export job id, found {raw}"
-            ))
-        };
         match Raw::deserialize(deserializer)? {
-            Raw::Integer(n) => Ok(Self(n)),
+            Raw::Integer(n) => Ok(Self(n.to_string())),
             Raw::Float(f) if f >= 0.0 && f.fract() == 0.0 && f < 2f64.powi(53) => {
-                Ok(Self(f as u64))
+                Ok(Self((f as u64).to_string()))
             }
-            Raw::Float(f) => Err(invalid(&f)),
-            Raw::Text(text) => text.trim().parse().map(Self).map_err(|_| invalid(&text)),
+            Raw::Float(f) => Err(de::Error::custom(format!(
+                "expected an export job id, found the number {f}"
+            ))),
+            Raw::Text(text) if !text.trim().is_empty() => Ok(Self(text.trim().to_owned())),
+            Raw::Text(_) => Err(de::Error::custom("an export job id is empty")),
         }
     }
 }
@@ -122,20 +158,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_read_from_integer_float_or_text() {
+    fn ids_are_read_from_integer_float_or_any_text() {
         for json in ["100", "100.0", "\"100\""] {
             let id: ExportJobId = serde_json::from_str(json).unwrap();
-            assert_eq!(id, ExportJobId(100), "{json}");
+            assert_eq!(id, ExportJobId("100".into()), "{json}");
+            assert_eq!(serde_json::to_string(&id).unwrap(), "100");
         }
-        for bad in ["-1", "1.5", "\"x\""] {
+        let uuid: ExportJobId =
+            serde_json::from_str("\"6c8f7e1a-0b1d-4c5e-9d2f-1a2b3c4d5e6f\"").unwrap();
+        assert_eq!(
+            serde_json::to_string(&uuid).unwrap(),
+            "\"6c8f7e1a-0b1d-4c5e-9d2f-1a2b3c4d5e6f\"",
+            "written back as it came"
+        );
+        for bad in ["-1", "1.5", "\"\""] {
             assert!(serde_json::from_str::<ExportJobId>(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
+    fn a_status_the_portal_does_not_know_is_kept_and_blocks_nothing() {
+        let status: ExportJobStatus = serde_json::from_str("\"CANCELLING\"").unwrap();
+        assert_eq!(status, ExportJobStatus::Other("CANCELLING".into()));
+        assert_eq!(serde_json::to_string(&status).unwrap(), "\"CANCELLING\"");
+        let lower: ExportJobStatus = serde_json::from_str("\"processing\"").unwrap();
+        assert_eq!(lower, ExportJobStatus::Processing);
+        let job = ExportJob {
+            id: ExportJobId("7".into()),
+            job_type: None,
+            status,
+            schema: Some(SchemaRef {
+                name: PROFILE_SCHEMA.into(),
+            }),
+            creation_time: None,
+            update_time: None,
+        };
+        assert!(!job.blocks_adhoc_runs());
+    }
+
+    #[test]
     fn only_queued_or_running_profile_exports_block() {
         let job = |status, schema: &str| ExportJob {
-            id: ExportJobId(1),
+            id: ExportJobId("1".into()),
             job_type: None,
             status,
             schema: Some(SchemaRef {

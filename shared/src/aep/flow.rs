@@ -76,11 +76,41 @@ impl Flow {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Flow Service documents `enabled` and `disabled`; it also keeps drafts, and a state the
+/// portal does not know is kept as written: such a dataflow is shown, and refused for an
+/// activation with a sentence that names its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlowState {
     Enabled,
     Disabled,
+    Other(String),
+}
+
+impl FlowState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+            Self::Other(raw) => raw,
+        }
+    }
+}
+
+impl Serialize for FlowState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for FlowState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Ok(match raw.to_ascii_lowercase().as_str() {
+            "enabled" => Self::Enabled,
+            "disabled" => Self::Disabled,
+            _ => Self::Other(raw),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -183,8 +213,10 @@ pub struct SelectorValue {
         skip_serializing_if = "Option::is_none"
     )]
     pub file_name_template: Option<String>,
+    /// `DAILY_FULL_EXPORT`, `FIRST_FULL_THEN_INCREMENTAL`, or a mode the portal has not seen:
+    /// kept as written, for display only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub export_mode: Option<ExportMode>,
+    pub export_mode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
     /// When the audience was mapped: epoch seconds, written as a string.
@@ -192,13 +224,6 @@ pub struct SelectorValue {
     pub create_time: Option<EpochSecondsText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_time: Option<EpochSecondsText>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ExportMode {
-    DailyFullExport,
-    FirstFullThenIncremental,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

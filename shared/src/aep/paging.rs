@@ -1,7 +1,8 @@
 //! The three paging styles of the Platform: Flow Service's `_links.next.href` with a
 //! `continuationToken`, Segmentation's `page`/`_page` counters, export jobs' `link.next`.
 
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
@@ -16,14 +17,60 @@ pub struct PageLinks {
 }
 
 /// Flow Service's list envelope, for flows and runs alike.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlowServiceList<T> {
-    #[serde(default = "Vec::new")]
     pub items: Vec<T>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "_links", skip_serializing_if = "Option::is_none")]
     pub links: Option<PageLinks>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// Items of a shape the portal could not read, left out so that one of them never hides
+    /// the others; the caller says so.
+    #[serde(skip)]
+    pub skipped: usize,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for FlowServiceList<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            items: Vec<serde_json::Value>,
+            #[serde(rename = "_links", default)]
+            links: Option<PageLinks>,
+            #[serde(default)]
+            count: Option<u64>,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        let (items, skipped) = each_item(raw.items);
+        Ok(Self {
+            items,
+            links: raw.links,
+            count: raw.count,
+            skipped,
+        })
+    }
+}
+
+/// The items that read as `T`, and how many did not.
+fn each_item<T: DeserializeOwned>(raw: Vec<serde_json::Value>) -> (Vec<T>, usize) {
+    let total = raw.len();
+    let items: Vec<T> = raw
+        .into_iter()
+        .filter_map(|item| serde_json::from_value(item).ok())
+        .collect();
+    let skipped = total - items.len();
+    (items, skipped)
+}
+
+/// For a list field: the items that read, the others left out (one odd audience or export job
+/// must not hide the rest).
+pub fn lenient_items<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    Ok(each_item(Vec::<serde_json::Value>::deserialize(deserializer)?).0)
 }
 
 impl<T> FlowServiceList<T> {
@@ -55,6 +102,22 @@ pub fn query_value<'a>(href: &'a str, key: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_unreadable_item_never_hides_the_others() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Item {
+            id: String,
+        }
+        let list: FlowServiceList<Item> = serde_json::from_str(
+            r#"{"items": [{"id": "a"}, {"name": "no id"}, 42, {"id": "b"}], "count": 4}"#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = list.items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"]);
+        assert_eq!(list.skipped, 2);
+        assert_eq!(list.count, Some(4));
+    }
 
     #[test]
     fn finds_the_continuation_token() {

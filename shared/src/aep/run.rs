@@ -8,17 +8,22 @@ use crate::time::EpochMillis;
 
 pub const RUNS_PATH: &str = "/data/foundation/flowservice/runs";
 
-/// Segments named in one runs query: 20 ids keep the address near 1 KB.
-pub const SEGMENTS_PER_RUNS_QUERY: usize = 20;
-
 /// The newest runs of one dataflow (MON-API).
 pub fn dataflow_runs_path(dataflow_id: &str) -> String {
     format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100")
 }
 
-/// The newest runs exporting any of `segment_ids`, on any dataflow: SORT-DOC's entity-summary
-/// filter, values comma-separated, a query per [`SEGMENTS_PER_RUNS_QUERY`] segments. Ids that
-/// could not be written into a query unescaped cannot exist upstream and are left out.
+/// Where a run names the audiences it exports: its target summaries once it has written files,
+/// its source summaries while it runs (Adobe's example of a failed run has no target summaries).
+const ENTITY_SUMMARY_PATHS: [&str; 2] = [
+    "metrics.recordSummary.targetSummaries[].entitySummaries[].id",
+    "metrics.recordSummary.sourceSummaries[].entitySummaries[].id",
+];
+
+/// The newest runs exporting each of `segment_ids`, on any dataflow: SORT-DOC's entity-summary
+/// filter in the form Adobe documents for it, one value a query (comma lists are documented
+/// for other properties only), on target and source summaries. Ids that could not be written
+/// into a query unescaped cannot exist upstream and are left out.
 pub fn segment_runs_paths<'a>(segment_ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut ids: Vec<&str> = segment_ids
         .into_iter()
@@ -26,13 +31,10 @@ pub fn segment_runs_paths<'a>(segment_ids: impl IntoIterator<Item = &'a str>) ->
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    ids.chunks(SEGMENTS_PER_RUNS_QUERY)
-        .map(|chunk| {
-            let values: Vec<String> = chunk.iter().map(|id| format!("segment:{id}")).collect();
-            format!(
-                "{RUNS_PATH}?property=metrics.recordSummary.targetSummaries[].entitySummaries[].id=={}&limit=100",
-                values.join(",")
-            )
+    ids.iter()
+        .flat_map(|id| {
+            ENTITY_SUMMARY_PATHS
+                .map(|path| format!("{RUNS_PATH}?property={path}==segment:{id}&limit=100"))
         })
         .collect()
 }
@@ -298,26 +300,18 @@ mod tests {
     }
 
     #[test]
-    fn segment_runs_are_asked_for_in_chunks_without_repeats_or_unsafe_ids() {
-        let ids: Vec<String> = (0..45).map(|i| format!("seg-{i:02}")).collect();
-        let with_noise = ids
-            .iter()
-            .map(String::as_str)
-            .chain(["seg-00", "a&b", "", "x,y"]);
-        let paths = segment_runs_paths(with_noise);
-        assert_eq!(paths.len(), 3, "45 ids make chunks of 20, 20 and 5");
-        let named: Vec<&str> = paths
-            .iter()
-            .flat_map(|p| {
-                let values = p.split("==").nth(1).unwrap().split('&').next().unwrap();
-                values.split(',')
-            })
-            .collect();
-        assert_eq!(named.len(), 45);
-        assert!(named.iter().all(|v| v.starts_with("segment:seg-")));
-        assert!(paths[0].starts_with(
-            "/data/foundation/flowservice/runs?property=metrics.recordSummary.targetSummaries[].entitySummaries[].id==segment:seg-00,"
-        ));
+    fn segment_runs_are_asked_for_one_value_a_query_without_repeats_or_unsafe_ids() {
+        let paths = segment_runs_paths(["seg-2", "seg-1", "seg-2", "a&b", "", "x,y"]);
+        assert_eq!(
+            paths,
+            [
+                "/data/foundation/flowservice/runs?property=metrics.recordSummary.targetSummaries[].entitySummaries[].id==segment:seg-1&limit=100",
+                "/data/foundation/flowservice/runs?property=metrics.recordSummary.sourceSummaries[].entitySummaries[].id==segment:seg-1&limit=100",
+                "/data/foundation/flowservice/runs?property=metrics.recordSummary.targetSummaries[].entitySummaries[].id==segment:seg-2&limit=100",
+                "/data/foundation/flowservice/runs?property=metrics.recordSummary.sourceSummaries[].entitySummaries[].id==segment:seg-2&limit=100",
+            ]
+        );
+        assert!(paths.iter().all(|p| !p.contains(',')), "never a comma list");
         assert!(segment_runs_paths(["a&b"]).is_empty());
     }
 

@@ -70,7 +70,7 @@ pub struct NextLink {
 /// `GET /audiences`: the schema calls the page `_page`, the example `_pages`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AudienceList {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::paging::lenient_items")]
     pub children: Vec<Audience>,
     #[serde(
         rename = "_page",

@@ -30,7 +30,7 @@ impl Dataflow {
         Self {
             id: flow.id.clone(),
             name: flow.name.clone(),
-            state: flow.state,
+            state: flow.state.clone(),
             connection_spec_id: flow.target_connection_spec_id().map(str::to_owned),
             segments: flow
                 .selectors()
@@ -124,7 +124,7 @@ impl Snapshot {
             blocking_export_jobs: export_jobs
                 .iter()
                 .filter(|j| j.blocks_adhoc_runs())
-                .map(|j| j.id)
+                .map(|j| j.id.clone())
                 .collect(),
         }
     }

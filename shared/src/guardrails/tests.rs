@@ -64,8 +64,9 @@ fn sandbox() -> Vec<Flow> {
                 selector("starts-today", "2026-11-30", None, 86_400),
                 selector("starts-tomorrow", "2026-12-01", None, 86_400),
                 selector("fresh", "2026-01-01", None, 5 * MINUTE),
-                selector("wait-ends-now", "2026-01-01", None, 20 * MINUTE),
-                selector("wait-ends-in-1s", "2026-01-01", None, 20 * MINUTE - 1),
+                selector("wait-ends-now", "2026-01-01", None, 60 * MINUTE),
+                selector("just-mapped", "2026-01-01", None, 10 * MINUTE),
+                selector("wait-ends-in-1s", "2026-01-01", None, 60 * MINUTE - 1),
             ],
         ),
         flow(
@@ -167,24 +168,27 @@ fn the_wait_ending_this_very_second_has_passed() {
     assert_eq!(check_plan(&[("s3", &["wait-ends-now"])]), vec![]);
     let waiting = check_plan(&[("s3", &["wait-ends-in-1s"])]);
     assert_eq!(waiting[0].ready_at, Some(now().plus_seconds(1)));
+    let message = &waiting[0].message.en;
+    assert!(message.contains("12:00 UTC"), "{message}");
     assert!(
-        waiting[0].message.en.contains("12:00 UTC"),
-        "{}",
-        waiting[0].message.en
+        message.contains("wait 60 minutes"),
+        "the rule and its source: {message}"
     );
 }
 
 #[test]
-fn the_wait_is_configurable() {
-    let hour = Limits {
-        first_activation_wait_seconds: 3600,
+fn the_wait_is_an_hour_as_adobe_documents_and_configurable() {
+    assert_eq!(Limits::default().first_activation_wait_seconds, 3600);
+    let seed = Limits {
+        first_activation_wait_seconds: 20 * 60,
         ..Limits::default()
     };
-    let violations = check(&plan(&[("s3", &["wait-ends-now"])]), &facts(), now(), &hour);
+    let violations = check(&plan(&[("s3", &["just-mapped"])]), &facts(), now(), &seed);
     assert_eq!(
         violations[0].ready_at,
-        Some(now().plus_seconds(40 * MINUTE))
+        Some(now().plus_seconds(10 * MINUTE))
     );
+    assert!(violations[0].message.en.contains("wait 20 minutes"));
 }
 
 #[test]
@@ -225,7 +229,7 @@ fn a_queued_or_running_scheduled_export_blocks_everything() {
         (ExportJobStatus::Processing, true),
         (ExportJobStatus::Failed, false),
     ] {
-        let facts = Snapshot::new(&sandbox(), [], &[export_job(42, status)]);
+        let facts = Snapshot::new(&sandbox(), [], &[export_job(42, status.clone())]);
         let violations = check(
             &plan(&[("s3", &["ready"])]),
             &facts,
@@ -235,7 +239,10 @@ fn a_queued_or_running_scheduled_export_blocks_everything() {
         assert_eq!(!violations.is_empty(), blocks, "{status:?}");
         if blocks {
             assert_eq!(violations[0].code, ViolationCode::ScheduledExportRunning);
-            assert_eq!(violations[0].export_job_id.map(|j| j.0), Some(42));
+            assert_eq!(
+                violations[0].export_job_id.as_ref().map(|j| j.0.as_str()),
+                Some("42")
+            );
         }
     }
 }
@@ -369,4 +376,31 @@ fn a_run_found_by_two_queries_blocks_once() {
         .map(|r| r.run_id.as_str())
         .collect();
     assert_eq!(found, ["run-1", "run-2"]);
+}
+
+#[test]
+fn a_dataflow_in_a_state_the_portal_does_not_know_is_kept_and_refused_by_name() {
+    let flows = vec![
+        flow("draft", "draft", S3, vec![ready("ready")]),
+        flow("updating", "UPDATING", S3, vec![ready("ready")]),
+    ];
+    let facts = Snapshot::new(&flows, [], &[]);
+    for (dataflow, state) in [("draft", "draft"), ("updating", "UPDATING")] {
+        let violations = check(
+            &plan(&[(dataflow, &["ready"])]),
+            &facts,
+            now(),
+            &Limits::default(),
+        );
+        assert_eq!(
+            codes(&violations),
+            vec![ViolationCode::DestinationDisabled],
+            "{dataflow}"
+        );
+        let message = &violations[0].message.en;
+        assert!(
+            message.contains(&format!("{state:?}, not enabled")),
+            "{message}"
+        );
+    }
 }

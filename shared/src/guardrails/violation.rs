@@ -45,6 +45,7 @@ pub struct Violation {
     pub export_job_id: Option<ExportJobId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
+    /// The entry limit, or the first-activation wait in minutes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
     /// When the first-activation wait ends.
@@ -83,14 +84,14 @@ impl Violation {
         Option<&str>,
         Option<&str>,
         Option<&str>,
-        Option<ExportJobId>,
+        Option<&ExportJobId>,
     ) {
         (
             self.code,
             self.dataflow_id.as_deref(),
             self.segment_id.as_deref(),
             self.run_id.as_deref(),
-            self.export_job_id,
+            self.export_job_id.as_ref(),
         )
     }
 
@@ -113,7 +114,8 @@ impl Violation {
         let run = self.run_id.as_deref().unwrap_or_default();
         let job = self
             .export_job_id
-            .map(|j| j.to_string())
+            .as_ref()
+            .map(ToString::to_string)
             .unwrap_or_default();
         let ready = self.ready_at.map(|t| t.utc_hh_mm()).unwrap_or_default();
         let (en, ko) = match self.code {
@@ -147,14 +149,19 @@ impl Violation {
                     "대상 {destination}이(가) 이 샌드박스에 없습니다. 목록에서 다시 선택하세요."
                 ),
             ),
-            ViolationCode::DestinationDisabled => (
-                format!(
-                    "Destination {destination} is disabled. Enable its dataflow in Experience Platform first."
-                ),
-                format!(
-                    "대상 {destination}이(가) 비활성화되어 있습니다. 먼저 Experience Platform에서 데이터 흐름을 활성화하세요."
-                ),
-            ),
+            ViolationCode::DestinationDisabled => {
+                let state = facts
+                    .dataflow(dataflow_id)
+                    .map_or("disabled", |d| d.state.as_str());
+                (
+                    format!(
+                        "Destination {destination} is {state:?}, not enabled. Enable its dataflow in Experience Platform first."
+                    ),
+                    format!(
+                        "대상 {destination}의 상태가 {state:?}이며 활성화되어 있지 않습니다. 먼저 Experience Platform에서 데이터 흐름을 활성화하세요."
+                    ),
+                )
+            }
             ViolationCode::NotBatchFileDestination => (
                 format!(
                     "Destination {destination} is not a batch file destination; ad-hoc activation only exports files (S3, SFTP, Azure, GCS, Data Landing Zone...)."
@@ -197,10 +204,10 @@ impl Violation {
             ),
             ViolationCode::FirstActivationWait => (
                 format!(
-                    "Segment {segment} was mapped to destination {destination} only recently; it can be activated from {ready} UTC."
+                    "Segment {segment} was mapped to destination {destination} only recently. Adobe asks to wait {limit} minutes after a segment's first activation before exporting it ad hoc (Experience Platform's ad-hoc activation guardrails); it can be activated from {ready} UTC."
                 ),
                 format!(
-                    "세그먼트 {segment}은(는) 대상 {destination}에 최근에 매핑되었습니다. {ready} (UTC)부터 활성화할 수 있습니다."
+                    "세그먼트 {segment}은(는) 대상 {destination}에 최근에 매핑되었습니다. Adobe는 세그먼트의 첫 활성화 후 {limit}분이 지나야 애드혹으로 내보낼 수 있다고 안내합니다(Experience Platform 애드혹 활성화 가드레일). {ready} (UTC)부터 활성화할 수 있습니다."
                 ),
             ),
             ViolationCode::RunInProgress => (

@@ -58,8 +58,15 @@ pub fn ActivateView() -> impl IntoView {
     let audiences = LocalResource::new(api::audiences);
     let export_jobs = LocalResource::new(api::export_jobs);
     let runs = RwSignal::new(BTreeMap::new());
-    let facts =
-        Memo::new(move |_| Facts::build(flows.get()?.ok()?, export_jobs.get()?.ok()?, &runs.get()));
+    // The export jobs are advisory: without them the pickers still draw, and the portal checks
+    // again (and the Platform refuses an activation during a scheduled export).
+    let facts = Memo::new(move |_| {
+        Facts::build(
+            flows.get()?.ok()?,
+            export_jobs.get()?.unwrap_or_default(),
+            &runs.get(),
+        )
+    });
     let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
     let state = ActivateState {
         facts,
@@ -74,10 +81,7 @@ pub fn ActivateView() -> impl IntoView {
         fn problem<T>(answer: &Option<Result<T, api::Problem>>) -> Option<api::Problem> {
             answer.as_ref()?.as_ref().err().cloned()
         }
-        flows
-            .with(problem)
-            .or_else(|| audiences.with(problem))
-            .or_else(|| export_jobs.with(problem))
+        flows.with(problem).or_else(|| audiences.with(problem))
     };
     // Whether the pickers can be drawn, not the facts themselves: new runs must update the
     // pickers in place, not rebuild them and lose the search, the confirmation and the focus.
@@ -91,7 +95,6 @@ pub fn ActivateView() -> impl IntoView {
                     <LoadFailed problem=problem retry=move || {
                         flows.refetch();
                         audiences.refetch();
-                        export_jobs.refetch();
                     } />
                 }.into_any(),
                 (None, false) => view! { <Loading /> }.into_any(),
