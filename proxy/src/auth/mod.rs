@@ -139,18 +139,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Headers for the tests of this module and its children; a name given twice is sent twice.
+#[cfg(test)]
+fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.append(*name, axum::http::HeaderValue::from_str(value).unwrap());
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_headers as headers;
     use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
-    }
 
     fn peer(ip: &str) -> Option<ConnectInfo<SocketAddr>> {
         Some(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 5000)))

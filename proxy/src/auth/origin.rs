@@ -77,15 +77,7 @@ pub fn check_loopback_host(headers: &HeaderMap) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
-    }
+    use crate::auth::test_headers as headers;
 
     const JSON: (&str, &str) = ("content-type", "application/json");
 

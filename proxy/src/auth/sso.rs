@@ -137,7 +137,7 @@ impl FromStr for IpNet {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
+    use crate::auth::test_headers as headers;
 
     fn sso() -> HeaderAuth {
         HeaderAuth {
@@ -153,14 +153,6 @@ mod tests {
             ]),
             shared_secret: None,
         }
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (k, v) in pairs {
-            map.append(*k, HeaderValue::from_str(v).unwrap());
-        }
-        map
     }
 
     fn ip(text: &str) -> Option<IpAddr> {

@@ -343,22 +343,13 @@ async fn an_unknown_activation_without_runs_is_given_up_after_the_grace_period()
 #[tokio::test]
 async fn a_legacy_record_with_an_odd_id_never_puts_it_into_a_platform_path() {
     let portal = TestPortal::start().await;
-    let record = shared::portal::HistoryRecord {
-        id: "legacy".into(),
-        created_at: portal.state.clock().now(),
-        user: "marketer".into(),
-        activation_info: [("../flows?x=".to_owned(), vec!["a".to_owned()])].into(),
-        outcome: Outcome::Unknown,
-        orders: Vec::new(),
-        error: None,
-        warnings: Vec::new(),
-    };
     portal
-        .state
-        .store()
-        .insert(&record, None, "hash", None)
-        .await
-        .unwrap();
+        .insert_unknown(
+            "legacy",
+            portal.state.clock().now(),
+            [("../flows?x=".to_owned(), vec!["a".to_owned()])].into(),
+        )
+        .await;
     proxy::reconcile::reconcile_all(&portal.state)
         .await
         .unwrap();

@@ -23,6 +23,12 @@ pub struct TestPortal {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
+/// The history record an answer's `Location` names.
+pub fn record_id(response: &Response) -> String {
+    let location = response.headers()["location"].to_str().unwrap();
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
 pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -85,6 +91,12 @@ impl TestPortal {
         inbound: InboundLimits,
     ) -> Self {
         Self::start_custom(auth, api_version, inbound, |_| {}).await
+    }
+
+    /// Token users, and the Platform settings changed by `adjust`: IMS or the Platform replaced
+    /// by an upstream of the test's own.
+    pub async fn start_against(adjust: impl FnOnce(&mut PlatformConfig)) -> Self {
+        Self::start_custom(tokens(), ApiVersion::V2, InboundLimits::default(), adjust).await
     }
 
     /// With the Platform settings changed by `adjust` (to point at an upstream of the test's own).
@@ -173,6 +185,31 @@ impl TestPortal {
             .await
             .unwrap()
             .expect("the record exists")
+    }
+
+    /// A record whose outcome is unknown, written straight into the history, as one from an
+    /// earlier portal version or a crash would be.
+    pub async fn insert_unknown(
+        &self,
+        id: &str,
+        created_at: shared::time::EpochMillis,
+        plan: shared::portal::RequestedPlan,
+    ) {
+        let record = shared::portal::HistoryRecord {
+            id: id.into(),
+            created_at,
+            user: "marketer".into(),
+            activation_info: plan,
+            outcome: shared::portal::Outcome::Unknown,
+            orders: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+        };
+        self.state
+            .store()
+            .insert(&record, None, id, None)
+            .await
+            .unwrap();
     }
 
     pub async fn forget_answer(&self, id: &str) {

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::portal::{HistoryPage, Role};
 
-use crate::helpers::{ADHOCRUN, FLOWS, TestPortal, serve, tokens};
+use crate::helpers::{ADHOCRUN, FLOWS, TestPortal, record_id, serve, tokens};
 
 const ACTIVATOR: &str = "activator-token";
 
@@ -346,26 +346,16 @@ async fn the_reconciler_adopts_only_runs_started_soon_after_the_record() {
     let response = portal
         .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
         .await;
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let fresh = location.rsplit('/').next().unwrap().to_owned();
+    let fresh = record_id(&response);
     portal.forget_answer(&fresh).await;
     // ...and one of the same segment half an hour ago, its answer lost too.
-    let stale = shared::portal::HistoryRecord {
-        id: "half-an-hour-ago".into(),
-        created_at: shared::time::EpochMillis(portal.state.clock().now().0 - 30 * 60_000),
-        user: "marketer".into(),
-        activation_info: [(flow.clone(), vec![vip.clone()])].into(),
-        outcome: shared::portal::Outcome::Unknown,
-        orders: Vec::new(),
-        error: None,
-        warnings: Vec::new(),
-    };
     portal
-        .state
-        .store()
-        .insert(&stale, None, "stale", None)
-        .await
-        .unwrap();
+        .insert_unknown(
+            "half-an-hour-ago",
+            shared::time::EpochMillis(portal.state.clock().now().0 - 30 * 60_000),
+            [(flow.clone(), vec![vip.clone()])].into(),
+        )
+        .await;
     proxy::reconcile::reconcile_all(&portal.state)
         .await
         .unwrap();
@@ -407,14 +397,9 @@ async fn the_portal_follows_no_redirect_with_the_client_secret() {
         }),
     ))
     .await;
-    let portal = TestPortal::start_custom(
-        tokens(),
-        ApiVersion::V2,
-        InboundLimits::default(),
-        |platform| {
-            platform.ims_url = ims;
-        },
-    )
+    let portal = TestPortal::start_against(|platform| {
+        platform.ims_url = ims;
+    })
     .await;
     let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -438,15 +423,10 @@ async fn an_endless_platform_answer_is_cut_off_not_buffered() {
         }),
     ))
     .await;
-    let portal = TestPortal::start_custom(
-        tokens(),
-        ApiVersion::V2,
-        InboundLimits::default(),
-        |platform| {
-            // IMS stays the emulator's; only the Platform answers without end.
-            platform.platform_url = huge;
-        },
-    )
+    let portal = TestPortal::start_against(|platform| {
+        // IMS stays the emulator's; only the Platform answers without end.
+        platform.platform_url = huge;
+    })
     .await;
     let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
@@ -470,13 +450,7 @@ async fn a_platform_answer_that_is_not_json_is_not_passed_to_the_browser() {
         }),
     ))
     .await;
-    let portal = TestPortal::start_custom(
-        tokens(),
-        ApiVersion::V2,
-        InboundLimits::default(),
-        |platform| platform.platform_url = html,
-    )
-    .await;
+    let portal = TestPortal::start_against(|platform| platform.platform_url = html).await;
     let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(response.headers()["content-type"], "application/json");
