@@ -110,6 +110,19 @@ fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value>
 
 /// `service_path` is relative to Flow Service, as Adobe writes `_links.next.href`.
 fn list(mut items: Vec<Value>, query: &[(String, String)], service_path: &str) -> Response {
+    // A continuation token carries the whole query it continues, as Flow Service's do: the
+    // next page is asked for with the token alone (`/flows?continuationToken=...`).
+    let (query, start) = match param(query, "continuationToken").map(decode_token) {
+        None => (query.to_vec(), 0),
+        Some(Some(continued)) => continued,
+        Some(None) => {
+            return flow_service_error(
+                StatusCode::BAD_REQUEST,
+                "continuationToken is not one this service issued.",
+            );
+        }
+    };
+    let query = query.as_slice();
     let filters = match filter::parse_all(params(query, "property")) {
         Ok(filters) => filters,
         Err(message) => return flow_service_error(StatusCode::BAD_REQUEST, message),
@@ -130,32 +143,14 @@ fn list(mut items: Vec<Value>, query: &[(String, String)], service_path: &str) -
         Ok(limit) => limit as usize,
         Err(message) => return flow_service_error(StatusCode::BAD_REQUEST, message),
     };
-    let start = match param(query, "continuationToken").map(decode_token) {
-        None => 0,
-        Some(Some(start)) => start,
-        Some(None) => {
-            return flow_service_error(
-                StatusCode::BAD_REQUEST,
-                "continuationToken is not one this service issued.",
-            );
-        }
-    };
     let total = items.len();
     let page: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
     let mut body = json!({"items": page, "_links": {}});
     if start + limit < total {
-        let mut href = format!(
-            "{service_path}?limit={limit}&continuationToken={}",
-            encode_token(start + limit)
+        let href = format!(
+            "{service_path}?continuationToken={}",
+            encode_token(start + limit, query)
         );
-        for filter in params(query, "property") {
-            href.push_str("&property=");
-            href.push_str(filter);
-        }
-        if let Some(order) = param(query, "orderby") {
-            href.push_str("&orderby=");
-            href.push_str(order);
-        }
         body["_links"] = json!({"next": {"href": href}});
     }
     Json(body).into_response()
@@ -188,10 +183,31 @@ fn etag(id: &str) -> String {
     format!("\"{:016x}\"", crate::ids::hash_str(id))
 }
 
-fn encode_token(offset: usize) -> String {
-    format!("ct{offset:08x}")
+/// The offset and the query it continues, as hex: opaque to clients, safe in any URL.
+fn encode_token(offset: usize, query: &[(String, String)]) -> String {
+    let mut text = offset.to_string();
+    for (key, value) in query.iter().filter(|(key, _)| key != "continuationToken") {
+        text.push('\n');
+        text.push_str(key);
+        text.push('=');
+        text.push_str(value);
+    }
+    text.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_token(token: &str) -> Option<usize> {
-    usize::from_str_radix(token.strip_prefix("ct")?, 16).ok()
+fn decode_token(token: &str) -> Option<(Vec<(String, String)>, usize)> {
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(token.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut lines = text.split('\n');
+    let offset = lines.next()?.parse().ok()?;
+    let query = lines
+        .map(|line| {
+            line.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((query, offset))
 }
