@@ -204,8 +204,15 @@ impl RunRecord {
                     output_record_count: Some(rows),
                     skipped_record_count: Some(0),
                     failed_record_count: Some(0),
-                    source_summaries: vec![counts(&entity, rows)],
-                    target_summaries: vec![counts(&entity, rows)],
+                    // As Adobe's examples write them: the summary is the connection's (a UUID),
+                    // `segment:<id>` only inside `entitySummaries`, and no target summary
+                    // until the run has written its files.
+                    source_summaries: vec![counts(&self.id, &entity, rows)],
+                    target_summaries: if finished.is_some() {
+                        vec![counts(&self.flow_id, &entity, rows)]
+                    } else {
+                        Vec::new()
+                    },
                     failed_info: errors.clone(),
                     skipped_info: Vec::new(),
                 }),
@@ -224,9 +231,9 @@ impl RunRecord {
     }
 }
 
-fn counts(entity: &str, rows: u64) -> EntityCounts {
+fn counts(connection: &str, entity: &str, rows: u64) -> EntityCounts {
     EntityCounts {
-        id: entity.to_owned(),
+        id: connection.to_owned(),
         input_record_count: Some(rows),
         output_record_count: Some(rows),
         skipped_record_count: Some(0),
