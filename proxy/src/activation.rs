@@ -65,7 +65,7 @@ pub async fn activate(
             &request_hash,
             oversize,
         )
-        .await?);
+        .await);
     }
     let facts_read_from = state.clock.now();
     let facts = PlatformFacts::gather(&state.platform, &plan, &request_id).await?;
@@ -109,7 +109,7 @@ pub async fn activate(
             &request_hash,
             violations,
         )
-        .await?);
+        .await);
     }
     let record = HistoryRecord {
         id: uuid::Uuid::new_v4().to_string(),
@@ -158,8 +158,9 @@ pub async fn activate(
     Ok(answer_with(&record.id, &answer))
 }
 
-/// Records a plan the guardrails refused, and the refusal to answer with. A refused plan is kept
-/// to its first [`STORED_REFUSED_ENTRIES`] entries: the violation says how many there were.
+/// Records a plan the guardrails refused and gives the refusal to answer with, or the store's
+/// error if it could not be recorded. A refused plan is kept to its first
+/// [`STORED_REFUSED_ENTRIES`] entries: the violation says how many there were.
 async fn reject(
     state: &AppState,
     user: &User,
@@ -167,7 +168,7 @@ async fn reject(
     key: Option<&str>,
     request_hash: &str,
     violations: Vec<Violation>,
-) -> Result<ApiError, ApiError> {
+) -> ApiError {
     for v in &violations {
         state.metrics.count(
             "portal_guardrail_rejections_total",
@@ -191,12 +192,15 @@ async fn reject(
         error: Some(refusal.body()),
         warnings: Vec::new(),
     };
-    state
+    if let Err(error) = state
         .store
         .insert(&record, key, request_hash, Some(&refused(&refusal)))
-        .await?;
+        .await
+    {
+        return error.into();
+    }
     count_outcome(state, Outcome::Rejected);
-    Ok(refusal)
+    refusal
 }
 
 /// The answer a portal error gives, as it is kept for replay.

@@ -11,8 +11,9 @@ use shared::guardrails::RunInProgress;
 
 use crate::upstream::{Platform, UpstreamError};
 
-/// Run queries of one activation in flight at once: at most 84 for an 80-entry plan, and one
-/// request must not become a burst of them.
+/// Run queries of one activation in flight at once: an 80-entry plan asks up to 240 (its
+/// dataflows, and each segment on target and source summaries), and one request must not
+/// become a burst of them.
 const FACT_QUERIES_AT_ONCE: usize = 8;
 
 pub struct PlatformFacts {

@@ -12,6 +12,7 @@ mod facts;
 mod history;
 mod http;
 mod ims;
+mod media;
 pub mod metrics;
 mod rate;
 pub mod reconcile;

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method, header};
 
 use super::header_text;
 use crate::error::ApiError;
+use crate::media::is_json;
 
 /// Where browsers reach the portal, for comparing `Origin`: `--public-url` when the portal is
 /// behind a TLS proxy, else `http://` and the `Host` the request names.
@@ -42,11 +43,7 @@ pub fn check_same_origin(
 /// A state-changing body must be JSON: a form or text/plain body is what a cross-site page can
 /// send without asking the browser's permission first.
 pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
-    let json = header_text(headers, header::CONTENT_TYPE.as_str()).is_some_and(|value| {
-        let essence = value.split(';').next().unwrap_or_default().trim();
-        essence.eq_ignore_ascii_case("application/json")
-    });
-    if json {
+    if header_text(headers, header::CONTENT_TYPE.as_str()).is_some_and(|value| is_json(&value)) {
         Ok(())
     } else {
         Err(ApiError::UnsupportedMediaType)

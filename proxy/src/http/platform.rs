@@ -5,12 +5,13 @@ use std::sync::Arc;
 use axum::{
     body::{Body, Bytes},
     extract::{OriginalUri, State},
-    http::{HeaderMap, HeaderValue, Method, header},
+    http::{HeaderMap, Method, header},
     response::Response,
 };
 
 use super::RequestId;
 use crate::error::ApiError;
+use crate::media::is_json;
 use crate::{AppState, activation, allowlist, auth};
 
 pub async fn api_not_found(uri: OriginalUri) -> ApiError {
@@ -53,14 +54,11 @@ pub async fn forward(
     }
     // Every allowlisted call answers JSON; anything else (an HTML error page of a proxy in
     // between, a script) is not passed to the browser under the portal's origin.
-    if !answer.content_type.as_ref().is_some_and(is_json) {
+    let content_type = answer.content_type.as_ref().and_then(|v| v.to_str().ok());
+    if !content_type.is_some_and(is_json) {
         return Err(ApiError::UpstreamUnreachable(format!(
             "The Platform answered {path} with {}, not JSON.",
-            answer
-                .content_type
-                .as_ref()
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("no content type")
+            content_type.unwrap_or("no content type")
         )));
     }
     let mut response = Response::new(Body::from(answer.body));
@@ -71,18 +69,4 @@ pub async fn forward(
             .insert(header::CONTENT_TYPE, content_type);
     }
     Ok(response)
-}
-
-/// `application/json`, or a vendor type like `application/vnd.adobe.xed+json`.
-fn is_json(content_type: &HeaderValue) -> bool {
-    let essence = content_type
-        .to_str()
-        .unwrap_or_default()
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

@@ -210,22 +210,24 @@ fn read_all(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&text).into_owned()
 }
 
-#[tokio::test]
-async fn a_client_sending_its_headers_slowly_is_cut_off() {
-    let portal = TestPortal::start_with_limits(tokens(), ApiVersion::V2, quick_limits()).await;
+/// Connects, writes `request` (whole or cut short) and reads the answer: what came back and how
+/// long it took, connecting included.
+async fn send_raw(portal: &TestPortal, request: Vec<u8>) -> (String, Duration) {
     let started = Instant::now();
-    let answer = tokio::task::spawn_blocking({
-        let mut stream = connect(&portal);
-        move || {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-                .unwrap();
-            read_all(&mut stream)
-        }
+    let mut stream = connect(portal);
+    let answer = tokio::task::spawn_blocking(move || {
+        stream.write_all(&request).unwrap();
+        read_all(&mut stream)
     })
     .await
     .unwrap();
-    let took = started.elapsed();
+    (answer, started.elapsed())
+}
+
+#[tokio::test]
+async fn a_client_sending_its_headers_slowly_is_cut_off() {
+    let portal = TestPortal::start_with_limits(tokens(), ApiVersion::V2, quick_limits()).await;
+    let (answer, took) = send_raw(&portal, b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec()).await;
     assert!(took < Duration::from_secs(3), "held for {took:?}");
     assert!(!answer.contains("200 OK"), "{answer}");
 }
@@ -233,25 +235,11 @@ async fn a_client_sending_its_headers_slowly_is_cut_off() {
 #[tokio::test]
 async fn a_body_that_stops_arriving_is_cut_off() {
     let portal = TestPortal::start_with_limits(tokens(), ApiVersion::V2, quick_limits()).await;
-    let started = Instant::now();
-    let answer = tokio::task::spawn_blocking({
-        let mut stream = connect(&portal);
-        move || {
-            stream
-                .write_all(
-                    format!(
-                        "POST {ADHOCRUN} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ACTIVATOR}\r\n\
-                         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"activ"
-                    )
-                    .as_bytes(),
-                )
-                .unwrap();
-            read_all(&mut stream)
-        }
-    })
-    .await
-    .unwrap();
-    let took = started.elapsed();
+    let stalled = format!(
+        "POST {ADHOCRUN} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ACTIVATOR}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"activ"
+    );
+    let (answer, took) = send_raw(&portal, stalled.into_bytes()).await;
     assert!(took < Duration::from_secs(3), "held for {took:?}");
     assert!(answer.starts_with("HTTP/1.1 4"), "{answer}");
     assert_eq!(portal.activations_received().await, 0);
@@ -271,18 +259,11 @@ async fn connections_past_the_cap_wait_for_a_free_one() {
     // Two idle connections take both places.
     let idle = [connect(&portal), connect(&portal)];
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let started = Instant::now();
-    let third = tokio::task::spawn_blocking({
-        let mut stream = connect(&portal);
-        move || {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .unwrap();
-            read_all(&mut stream)
-        }
-    });
-    let answer = third.await.unwrap();
-    let waited = started.elapsed();
+    let (answer, waited) = send_raw(
+        &portal,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(),
+    )
+    .await;
     drop(idle);
     assert!(answer.contains("200 OK"), "{answer}");
     // Served only when the idle ones were cut off by the header timeout.
