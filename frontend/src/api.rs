@@ -104,12 +104,12 @@ pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
 
 /// The runs that could block `plan`, asked for exactly as the proxy asks before it activates.
 pub async fn runs_for(plan: &Plan) -> Result<Vec<Run>, Problem> {
-    let pages = futures::future::try_join_all(
-        facts::run_queries(plan)
-            .into_iter()
-            .map(|path| async move { get::<RunList>(&format!("{PLATFORM}{path}")).await }),
-    )
-    .await?;
+    use futures::{StreamExt, TryStreamExt};
+    let pages: Vec<RunList> = futures::stream::iter(facts::run_queries(plan))
+        .map(|path| async move { get::<RunList>(&format!("{PLATFORM}{path}")).await })
+        .buffer_unordered(facts::QUERIES_AT_ONCE)
+        .try_collect()
+        .await?;
     Ok(pages.into_iter().flat_map(|page| page.items).collect())
 }
 

@@ -11,11 +11,6 @@ use shared::guardrails::RunInProgress;
 
 use crate::upstream::{Platform, UpstreamError};
 
-/// Run queries of one activation in flight at once: an 80-entry plan asks up to 240 (its
-/// dataflows, and each segment on target and source summaries), and one request must not
-/// become a burst of them.
-const FACT_QUERIES_AT_ONCE: usize = 8;
-
 pub struct PlatformFacts {
     pub flows: Vec<Flow>,
     pub runs_in_progress: Vec<RunInProgress>,
@@ -100,7 +95,7 @@ async fn runs_in_progress(
 ) -> Result<Vec<RunInProgress>, UpstreamError> {
     let pages: Vec<RunList> = stream::iter(facts::run_queries(plan))
         .map(|path| async move { platform.get_json::<RunList>(&path, request_id).await })
-        .buffer_unordered(FACT_QUERIES_AT_ONCE)
+        .buffer_unordered(facts::QUERIES_AT_ONCE)
         .try_collect()
         .await?;
     Ok(pages

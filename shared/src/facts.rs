@@ -15,6 +15,10 @@ use crate::plan::Plan;
 /// Pages of destination dataflows followed: 1,000 dataflows, ten times Adobe's per-sandbox
 /// limit. A sandbox with more is cut off here rather than costing unbounded calls.
 pub const MAX_FLOW_PAGES: usize = 10;
+/// Run queries in flight at once, on either side: an 80-entry plan asks up to 240 (its
+/// dataflows, and each segment on target and source summaries), and one activation must not
+/// become a burst of them.
+pub const QUERIES_AT_ONCE: usize = 8;
 /// The newest export jobs: a running one is always among them.
 pub const EXPORT_JOBS_CHECKED: u32 = 20;
 
