@@ -46,77 +46,82 @@ impl Session {
     }
 }
 
-/// The stable identifier of every error the portal makes, written SCREAMING_SNAKE on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    Unauthenticated,
-    Forbidden,
-    CrossSiteRequest,
-    NotFound,
-    InvalidActivation,
-    InvalidIdempotencyKey,
-    InvalidFilter,
-    InvalidCursor,
-    /// The v1 activation API needs a profile export job and the Platform lists none.
-    NoExportJob,
-    GuardrailViolation,
-    IdempotencyKeyReused,
-    /// The first request with this `Idempotency-Key` is still being sent.
-    ActivationInProgress,
-    /// The portal stopped before it answered the first request with this key.
-    NoFirstAnswer,
-    ImsUnavailable,
-    PlatformError,
-    PlatformUnreachable,
-    OutcomeUnknown,
-    /// The reconciler found no run for an activation of unknown outcome.
-    NotStarted,
-    StoreFailed,
-    /// A state-changing request whose body is not JSON.
-    UnsupportedMediaType,
-    /// An identity header sent twice (a proxy that appends instead of replacing).
-    DuplicateIdentityHeader,
-    /// Too many activations from one user in a short time.
-    RateLimited,
-    /// The browser could not reach the portal.
-    Network,
-    /// The portal answered without an error body (a proxy in between, say).
-    HttpError,
-    /// A code this build does not know (a newer portal): the message still says what happened.
-    #[serde(other)]
-    Other,
+/// Declares `ErrorCode` with each code's name on the wire written once: serialising, reading
+/// and displaying all use it.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident => $name:literal,)*) => {
+        /// The stable identifier of every error the portal makes, SCREAMING_SNAKE on the wire.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $code,)*
+            /// A code this build does not know (a newer portal): the message still says what
+            /// happened.
+            Other,
+        }
+
+        impl ErrorCode {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$code => $name,)*
+                    Self::Other => "OTHER",
+                }
+            }
+
+            fn from_name(name: &str) -> Self {
+                match name {
+                    $($name => Self::$code,)*
+                    _ => Self::Other,
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::CrossSiteRequest => "CROSS_SITE_REQUEST",
-            Self::NotFound => "NOT_FOUND",
-            Self::InvalidActivation => "INVALID_ACTIVATION",
-            Self::InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
-            Self::InvalidFilter => "INVALID_FILTER",
-            Self::InvalidCursor => "INVALID_CURSOR",
-            Self::NoExportJob => "NO_EXPORT_JOB",
-            Self::GuardrailViolation => "GUARDRAIL_VIOLATION",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::ActivationInProgress => "ACTIVATION_IN_PROGRESS",
-            Self::NoFirstAnswer => "NO_FIRST_ANSWER",
-            Self::ImsUnavailable => "IMS_UNAVAILABLE",
-            Self::PlatformError => "PLATFORM_ERROR",
-            Self::PlatformUnreachable => "PLATFORM_UNREACHABLE",
-            Self::OutcomeUnknown => "OUTCOME_UNKNOWN",
-            Self::NotStarted => "NOT_STARTED",
-            Self::StoreFailed => "STORE_FAILED",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::DuplicateIdentityHeader => "DUPLICATE_IDENTITY_HEADER",
-            Self::RateLimited => "RATE_LIMITED",
-            Self::Network => "NETWORK",
-            Self::HttpError => "HTTP_ERROR",
-            Self::Other => "OTHER",
-        }
+error_codes! {
+    Unauthenticated => "UNAUTHENTICATED",
+    Forbidden => "FORBIDDEN",
+    CrossSiteRequest => "CROSS_SITE_REQUEST",
+    NotFound => "NOT_FOUND",
+    InvalidActivation => "INVALID_ACTIVATION",
+    InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
+    InvalidFilter => "INVALID_FILTER",
+    InvalidCursor => "INVALID_CURSOR",
+    /// The v1 activation API needs a profile export job and the Platform lists none.
+    NoExportJob => "NO_EXPORT_JOB",
+    GuardrailViolation => "GUARDRAIL_VIOLATION",
+    IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+    /// The first request with this `Idempotency-Key` is still being sent.
+    ActivationInProgress => "ACTIVATION_IN_PROGRESS",
+    /// The portal stopped before it answered the first request with this key.
+    NoFirstAnswer => "NO_FIRST_ANSWER",
+    ImsUnavailable => "IMS_UNAVAILABLE",
+    PlatformError => "PLATFORM_ERROR",
+    PlatformUnreachable => "PLATFORM_UNREACHABLE",
+    OutcomeUnknown => "OUTCOME_UNKNOWN",
+    /// The reconciler found no run for an activation of unknown outcome.
+    NotStarted => "NOT_STARTED",
+    StoreFailed => "STORE_FAILED",
+    /// A state-changing request whose body is not JSON.
+    UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+    /// An identity header sent twice (a proxy that appends instead of replacing).
+    DuplicateIdentityHeader => "DUPLICATE_IDENTITY_HEADER",
+    /// Too many activations from one user in a short time.
+    RateLimited => "RATE_LIMITED",
+    /// The browser could not reach the portal.
+    Network => "NETWORK",
+    /// The portal answered without an error body (a proxy in between, say).
+    HttpError => "HTTP_ERROR",
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::from_name(&String::deserialize(deserializer)?))
     }
 }
 
