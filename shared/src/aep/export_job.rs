@@ -61,17 +61,18 @@ impl ExportJob {
         self.is_profile_export()
             && matches!(
                 self.status,
-                ExportJobStatus::New | ExportJobStatus::Processing
+                ExportJobStatus::New | ExportJobStatus::Queued | ExportJobStatus::Processing
             )
     }
 }
 
-/// Segmentation documents NEW, PROCESSING, SUCCEEDED and FAILED, and that a job can be marked
-/// for cancelling; a status the portal does not know is kept as written and shown, and blocks
-/// nothing by itself.
+/// Segmentation documents NEW, QUEUED, PROCESSING, SUCCEEDED, FAILED, CANCELLING and
+/// CANCELLED (SEGJOB-DOC); a status the portal does not know is kept as written and shown, and
+/// blocks nothing by itself.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ExportJobStatus {
     New,
+    Queued,
     Processing,
     Succeeded,
     Failed,
@@ -82,6 +83,7 @@ impl ExportJobStatus {
     pub fn as_str(&self) -> &str {
         match self {
             Self::New => "NEW",
+            Self::Queued => "QUEUED",
             Self::Processing => "PROCESSING",
             Self::Succeeded => "SUCCEEDED",
             Self::Failed => "FAILED",
@@ -101,6 +103,7 @@ impl<'de> Deserialize<'de> for ExportJobStatus {
         let raw = String::deserialize(deserializer)?;
         Ok(match raw.to_ascii_uppercase().as_str() {
             "NEW" => Self::New,
+            "QUEUED" => Self::Queued,
             "PROCESSING" => Self::Processing,
             "SUCCEEDED" => Self::Succeeded,
             "FAILED" => Self::Failed,
@@ -209,6 +212,11 @@ mod tests {
             update_time: None,
         };
         assert!(job(ExportJobStatus::New, PROFILE_SCHEMA).blocks_adhoc_runs());
+        let queued: ExportJobStatus = serde_json::from_str("\"QUEUED\"").unwrap();
+        assert!(
+            job(queued, PROFILE_SCHEMA).blocks_adhoc_runs(),
+            "queued is not yet running"
+        );
         assert!(job(ExportJobStatus::Processing, PROFILE_SCHEMA).blocks_adhoc_runs());
         assert!(!job(ExportJobStatus::Succeeded, PROFILE_SCHEMA).blocks_adhoc_runs());
         assert!(
