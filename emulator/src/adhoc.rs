@@ -185,6 +185,14 @@ fn check(
                 format!("Destination instance {dataflow_id} not found"),
             ));
         };
+        if !dataflow.writes_files() {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Destination instance {dataflow_id} is not a batch file destination; ad hoc activation exports files only"
+                ),
+            ));
+        }
         if !dataflow.is_enabled() {
             return Err(refuse(
                 StatusCode::BAD_REQUEST,
@@ -213,17 +221,27 @@ fn check(
                 ),
             ));
         }
+        let loaded_runs = sandbox.loaded_runs_in_progress();
         for segment_id in segments {
-            if let Some(run) = sandbox
+            let running = sandbox
                 .runs
                 .iter()
-                .find(|r| &r.segment_id == segment_id && r.is_in_progress())
-            {
+                .filter(|r| &r.segment_id == segment_id && r.is_in_progress())
+                .map(|r| (r.flow_id.as_str(), r.id.as_str()))
+                .chain(
+                    loaded_runs
+                        .iter()
+                        .filter(|(_, _, exported)| {
+                            exported.iter().any(|s| s == segment_id.as_str())
+                        })
+                        .map(|(id, flow_id, _)| (flow_id.as_str(), id.as_str())),
+                )
+                .next();
+            if let Some((flow_id, run_id)) = running {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     format!(
-                        "Run already going on for audience {segment_id} for order {} with run id {}",
-                        run.flow_id, run.id
+                        "Run already going on for audience {segment_id} for order {flow_id} with run id {run_id}"
                     ),
                 ));
             }

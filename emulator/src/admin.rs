@@ -1,6 +1,6 @@
 //! The emulator-only admin API under `/emulator/`: the log of requests received (tests prove
 //! with it what reached the Platform), fault injection, the clock, token expiry and scheduled
-//! export jobs on demand.
+//! export jobs on demand, and Platform entities of any shape (`/emulator/entities`).
 
 use std::collections::VecDeque;
 
@@ -16,7 +16,13 @@ use serde_json::{Value, json};
 use shared::aep::export_job::{ExportJobId, ExportJobStatus};
 use shared::time::EpochMillis;
 
-use crate::{Emulator, Faults, world::profile_export_job};
+use shared::aep::flow::Flow;
+use shared::guardrails::DestinationKind;
+
+use crate::dataset::STREAMING_DESTINATION;
+use crate::export::{Compression, FileType};
+use crate::world::{Dataflow, profile_export_job};
+use crate::{Emulator, Faults};
 
 /// Enough for a soak test; the oldest entries go first.
 const LOG_CAPACITY: usize = 200_000;
@@ -61,6 +67,81 @@ pub fn routes() -> Router<Emulator> {
             "/export-jobs",
             post(add_export_job).delete(clear_export_jobs),
         )
+        .route("/entities", post(load_entities).delete(clear_entities))
+}
+
+/// Platform entities of any shape, for a test to serve what the emulator would not make itself.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entities {
+    #[serde(default)]
+    flows: Vec<Value>,
+    #[serde(default)]
+    runs: Vec<Value>,
+    #[serde(default)]
+    export_jobs: Vec<Value>,
+}
+
+/// Adds the entities to a sandbox's lists, served exactly as given. A loaded dataflow that reads
+/// as one can also be activated (it writes CSV files), so that what the Platform accepts or
+/// refuses for it is the emulator's rules, not the test's.
+async fn load_entities(
+    State(emulator): State<Emulator>,
+    Query(SandboxParam { sandbox }): Query<SandboxParam>,
+    Json(entities): Json<Entities>,
+) -> Response {
+    let mut world = emulator.world();
+    let name = sandbox.unwrap_or_else(|| "prod".into());
+    let Some(sandbox) = world.sandboxes.get_mut(&name) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": format!("no sandbox {name}")})),
+        )
+            .into_response();
+    };
+    let (flows, runs, export_jobs) = (
+        entities.flows.len(),
+        entities.runs.len(),
+        entities.export_jobs.len(),
+    );
+    for raw in entities.flows {
+        match serde_json::from_value::<Flow>(raw.clone()) {
+            Ok(flow) => {
+                let destination = match DestinationKind::of(&flow) {
+                    DestinationKind::Streaming { .. } => STREAMING_DESTINATION.to_owned(),
+                    kind => kind.name().unwrap_or("Loaded destination").to_owned(),
+                };
+                sandbox.dataflows.push(Dataflow {
+                    flow,
+                    destination,
+                    file_type: FileType::Csv,
+                    compression: Compression::None,
+                    manifest: false,
+                    raw: Some(raw),
+                });
+            }
+            Err(_) => sandbox.loaded.flows.push(raw),
+        }
+    }
+    sandbox.loaded.runs.extend(entities.runs);
+    sandbox.loaded.export_jobs.extend(entities.export_jobs);
+    (
+        StatusCode::CREATED,
+        Json(json!({"flows": flows, "runs": runs, "exportJobs": export_jobs})),
+    )
+        .into_response()
+}
+
+async fn clear_entities(
+    State(emulator): State<Emulator>,
+    Query(SandboxParam { sandbox }): Query<SandboxParam>,
+) -> StatusCode {
+    let name = sandbox.unwrap_or_else(|| "prod".into());
+    if let Some(sandbox) = emulator.world().sandboxes.get_mut(&name) {
+        sandbox.loaded = Default::default();
+        sandbox.dataflows.retain(|d| d.raw.is_none());
+    }
+    StatusCode::NO_CONTENT
 }
 
 async fn requests(State(emulator): State<Emulator>) -> Json<Value> {

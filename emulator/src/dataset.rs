@@ -60,8 +60,11 @@ const SEGMENTS: &[(&str, &str, u64)] = &[
 pub const BULK_DESTINATION: &str = "Bulk QA export (S3)";
 pub const BULK_SEGMENTS: usize = 90;
 
-/// (name, destination, connection spec, file type, compression, state, segments mapped).
+/// (name, destination, connection spec, flow spec, file type, compression, state, segments
+/// mapped). Specs as Adobe documents them: the new cloud-storage cards with their segment-export
+/// flow specs, the legacy cards and streaming destinations with `71471eba-…`.
 type DestinationRow = (
+    &'static str,
     &'static str,
     &'static str,
     &'static str,
@@ -76,6 +79,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "Flash sale drop (S3)",
         "Amazon S3",
         "4fce964d-3f37-408f-9778-e597338a21ee",
+        "1a0514a6-33d4-4c7f-aff8-594799c47549",
         FileType::Csv,
         Compression::None,
         "enabled",
@@ -85,6 +89,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "CRM sync (SFTP)",
         "SFTP",
         "36965a81-b1c6-401b-99f8-22508f1e6a26",
+        "fd36aaa4-bf2b-43fb-9387-43785eeeb799",
         FileType::Csv,
         Compression::Gzip,
         "enabled",
@@ -94,6 +99,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "Data lake (Azure Blob)",
         "Azure Blob Storage",
         "6d6b59bf-fb58-4107-9064-4d246c0e5bb2",
+        "752d422f-b16f-4f0d-b1c6-26e448e3b388",
         FileType::Json,
         Compression::None,
         "enabled",
@@ -103,6 +109,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "Partner share (Data Landing Zone)",
         "Data Landing Zone",
         "10440537-2a7b-4583-ac39-ed38d4b848e8",
+        "7e635b9f-e59b-4546-8ba8-fce6496693c8",
         FileType::Parquet,
         Compression::Gzip,
         "enabled",
@@ -112,6 +119,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "Weather campaigns (GCS)",
         "Google Cloud Storage",
         "c5d93acb-ea8b-4b14-8f53-02138444ae99",
+        "976d663b-80b4-4193-be6b-2d0487516623",
         FileType::Csv,
         Compression::Gzip,
         "enabled",
@@ -121,6 +129,7 @@ const DESTINATIONS: &[DestinationRow] = &[
         "Legacy export (S3, disabled)",
         "Amazon S3",
         "4890fc95-5a1f-4983-94bb-e060c08e3f81",
+        LEGACY_FLOW_SPEC,
         FileType::Csv,
         Compression::None,
         "disabled",
@@ -131,22 +140,29 @@ const DESTINATIONS: &[DestinationRow] = &[
         BULK_DESTINATION,
         "Amazon S3",
         "4fce964d-3f37-408f-9778-e597338a21ee",
+        "1a0514a6-33d4-4c7f-aff8-594799c47549",
         FileType::Csv,
         Compression::None,
         "enabled",
         &[],
     ),
-    // A streaming destination: listed by Flow Service, refused by the portal's batch-file rule.
+    // A streaming destination (Adobe's streaming tutorial's connection spec): listed by Flow
+    // Service, refused by the portal's batch-file rule and by adhocrun.
     (
         "Personalisation API (streaming)",
-        "HTTP API",
-        "d3e1a7c2-0b5f-4e8a-9c61-2f7a8b9c0d1e",
+        STREAMING_DESTINATION,
+        "86043421-563b-46ec-8e6c-e23184711bf6",
+        LEGACY_FLOW_SPEC,
         FileType::Csv,
         Compression::None,
         "enabled",
         &[0, 2],
     ),
 ];
+
+const LEGACY_FLOW_SPEC: &str = "71471eba-b620-49e4-90fd-23f1fa0174d8";
+/// The destination name that makes a dataflow streaming: no files, no export schedule.
+pub const STREAMING_DESTINATION: &str = "Amazon Kinesis";
 
 /// How a segment sits on a dataflow, to put every guardrail on show.
 enum Mapping {
@@ -205,8 +221,11 @@ pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
     let dataflows: Vec<Dataflow> = DESTINATIONS
         .iter()
         .enumerate()
-        .map(|(d, (name, destination, spec, file_type, compression, state, mapped))| {
+        .map(|(d, (name, destination, spec, flow_spec, file_type, compression, state, mapped))| {
             let mapped = if *name == BULK_DESTINATION { bulk_indices.as_slice() } else { mapped };
+            // Each dataflow's daily export an hour apart, the first in the coming hour, so that
+            // the demo shows scheduled runs soon after it starts.
+            let start_time = format!("{:02}:00", (i64::from(now.utc_time_of_day().0) + 1 + d as i64) % 24);
             let selectors: Vec<_> = mapped
                 .iter()
                 .map(|&s| {
@@ -216,21 +235,26 @@ pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
                         Mapping::NotStarted => (days(7), None, now.plus_seconds(-86_400)),
                         Mapping::JustMapped => (days(0), None, now.plus_seconds(-5 * 60)),
                     };
-                    let mut schedule = json!({"frequency": "DAILY", "triggerType": "SCHEDULED", "startDate": start.to_string(), "startTime": "22:00"});
+                    let mut schedule = json!({"frequency": "DAILY", "triggerType": "SCHEDULED", "startDate": start.to_string(), "startTime": start_time});
                     if let Some(end) = end {
                         schedule["endDate"] = json!(end.to_string());
                     }
-                    json!({"type": "PLATFORM_SEGMENT", "value": {
+                    let mut value = json!({
                         "id": segments[s].id, "name": segments[s].name, "description": "",
-                        "filenameTemplate": "%DESTINATION%_%SEGMENT_ID%_%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%",
-                        "exportMode": "DAILY_FULL_EXPORT", "schedule": schedule,
-                        "createTime": (mapped_at.0 / 1000).to_string(), "updateTime": (mapped_at.0 / 1000).to_string()}})
+                        "createTime": (mapped_at.0 / 1000).to_string(), "updateTime": (mapped_at.0 / 1000).to_string()});
+                    // Only batch (file) destinations' selectors carry export settings.
+                    if *destination != STREAMING_DESTINATION {
+                        value["filenameTemplate"] = json!("%DESTINATION%_%SEGMENT_ID%_%SEGMENT_NAME%_%DATETIME(YYYYMMdd_HHmmss)%");
+                        value["exportMode"] = json!("DAILY_FULL_EXPORT");
+                        value["schedule"] = schedule;
+                    }
+                    json!({"type": "PLATFORM_SEGMENT", "value": value})
                 })
                 .collect();
             let created = now.plus_seconds(-86_400 * (90 - d as i64));
             let flow: Flow = serde_json::from_value(json!({
                 "id": ids.uuid(), "name": name, "description": format!("{destination} demo destination"),
-                "flowSpec": {"id": "71471eba-b620-49e4-90fd-23f1fa0174d8", "version": "1.0"},
+                "flowSpec": {"id": flow_spec, "version": "1.0"},
                 "state": state, "createdAt": created, "updatedAt": created,
                 "sourceConnectionIds": [ids.uuid()], "targetConnectionIds": [ids.uuid()],
                 "inheritedAttributes": {
@@ -241,7 +265,9 @@ pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
                 "transformations": [{"name": "GeneralTransform", "params": {"segmentSelectors": {"selectors": selectors}}}]
             }))
             .expect("the demo flows are valid");
-            Dataflow { flow, destination: destination.to_string(), file_type: *file_type, compression: *compression }
+            // Two of the cloud-storage destinations write Adobe's manifest file beside the exports.
+            let manifest = matches!(*destination, "Amazon S3" | "Google Cloud Storage") && *state == "enabled";
+            Dataflow { flow, destination: destination.to_string(), file_type: *file_type, compression: *compression, manifest, raw: None }
         })
         .collect();
     // A scheduled run that keeps "Loyalty gold members" busy for the first half hour.
@@ -266,5 +292,7 @@ pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
             running_seconds: 3 * 60,
         }),
         runs: vec![busy],
+        run_schedule: None,
+        loaded: Default::default(),
     }
 }

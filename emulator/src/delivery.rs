@@ -20,10 +20,17 @@ pub struct Delivery {
     base_name: String,
     segment_id: String,
     rows: u64,
+    skipped: u64,
     file_type: FileType,
     compression: Compression,
     refused: Option<String>,
+    /// `(dataflow id, when the export ran)` where the dataflow writes Adobe's manifest file.
+    manifest: Option<(String, EpochMillis)>,
 }
+
+/// One profile in forty has no identity the destination exports and is left out, reported as
+/// skipped, as real exports exclude identities.
+const EXCLUDED_ONE_IN: u64 = 40;
 
 impl Delivery {
     pub fn new(
@@ -52,6 +59,7 @@ impl Delivery {
             },
         );
         let folder = template::sanitize(&dataflow.flow.name);
+        let skipped = segment.profiles / EXCLUDED_ONE_IN;
         Some(Self {
             sandbox: sandbox.name.clone(),
             run_id: run.id.clone(),
@@ -59,12 +67,16 @@ impl Delivery {
             dir: config.data_dir.join("exports").join(folder),
             base_name,
             segment_id: segment.id.clone(),
-            rows: segment.profiles,
+            rows: segment.profiles - skipped,
+            skipped,
             file_type: dataflow.file_type,
             compression: dataflow.compression,
             refused: segment.export_fails.then(|| {
                 "The destination refused the file: access denied to the target folder.".to_owned()
             }),
+            manifest: dataflow
+                .manifest
+                .then(|| (dataflow.flow.id.clone(), run.finishes_at.min(now))),
         })
     }
 
@@ -83,10 +95,50 @@ impl Delivery {
             rows_per_file: ROWS_PER_FILE,
         })
         .map_err(|e| format!("Writing the export failed: {e}"))?;
+        if let Some((dataflow_id, at)) = &self.manifest {
+            self.write_manifest(dataflow_id, *at, &result.files)
+                .map_err(|e| format!("Writing the manifest failed: {e}"))?;
+        }
         Ok(Written {
             files: result.files,
             rows: result.rows,
+            skipped: self.skipped,
             bytes: result.bytes,
         })
+    }
+
+    /// `manifest-<destinationId>-<dataflowRunId>.json`, with the fields of Adobe's sample
+    /// (cloud-storage destination pages: `flowRunId`, `scheduledTime`, `exportResults`).
+    fn write_manifest(
+        &self,
+        dataflow_id: &str,
+        at: EpochMillis,
+        files: &[PathBuf],
+    ) -> std::io::Result<()> {
+        let folder = self
+            .dir
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut results = Vec::new();
+        for file in files {
+            results.push(serde_json::json!({
+                "sinkPath": format!("/{folder}"),
+                "name": file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                "size": std::fs::metadata(file)?.len(),
+            }));
+        }
+        let (hour, minute, second) = at.utc_time_of_day();
+        let scheduled = format!("{}T{hour:02}:{minute:02}:{second:02}Z", at.utc_date());
+        let manifest = serde_json::json!({
+            "flowRunId": self.run_id,
+            "scheduledTime": scheduled,
+            "exportResults": results,
+        });
+        std::fs::write(
+            self.dir
+                .join(format!("manifest-{dataflow_id}-{}.json", self.run_id)),
+            serde_json::to_vec_pretty(&manifest).expect("a manifest serialises"),
+        )
     }
 }

@@ -17,6 +17,7 @@ use crate::wire::{
     Query, SandboxExtension, SandboxName, flow_service_error, json_value, number_param, param,
     params,
 };
+use crate::world::Sandbox;
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
@@ -89,13 +90,40 @@ fn flows_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value
         .dataflows
         .iter()
         .map(|d| {
+            if let Some(raw) = &d.raw {
+                return raw.clone();
+            }
             let mut flow = sandbox.provenance(json_value(&d.flow));
             flow["runs"] = json!(format!("/runs?property=flowId=={}", d.flow.id));
             flow["etag"] = json!(etag(&d.flow.id));
             flow["version"] = flow["etag"].clone();
+            if let Some(last) = last_run_details(sandbox, &d.flow.id) {
+                flow["lastRunDetails"] = last;
+            }
             flow
         })
+        .chain(sandbox.loaded.flows.iter().cloned())
         .collect()
+}
+
+/// The newest run of a dataflow, as `lastRunDetails` sums it up: `success` or `failed` once it
+/// has finished (FLOW-SPEC), `inProgress` while it runs.
+fn last_run_details(sandbox: &Sandbox, flow_id: &str) -> Option<Value> {
+    let run = sandbox
+        .runs
+        .iter()
+        .filter(|r| r.flow_id == flow_id)
+        .max_by_key(|r| r.created_at)?;
+    let status = run.status();
+    let mut details = json!({
+        "id": run.id,
+        "state": if status.is_finished() { status.as_str() } else { "inProgress" },
+        "startedAtUTC": run.created_at,
+    });
+    if let Some(completion) = &run.completion {
+        details["completedAtUTC"] = json!(completion.finished_at);
+    }
+    Some(details)
 }
 
 fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value> {
@@ -104,9 +132,20 @@ fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value>
     sandbox
         .runs
         .iter()
-        .map(|r| sandbox.provenance(json_value(&r.to_run())))
+        .map(|r| {
+            let flow_spec = sandbox
+                .dataflow(&r.flow_id)
+                .and_then(|d| d.flow.flow_spec.as_ref());
+            // The legacy cards' runs write the schema's `Success`, the others the examples'
+            // `success`: a client must read both.
+            let capitalised = flow_spec.is_some_and(|spec| spec.id == LEGACY_FLOW_SPEC);
+            sandbox.provenance(r.to_json(flow_spec, capitalised))
+        })
+        .chain(sandbox.loaded.runs.iter().cloned())
         .collect()
 }
+
+const LEGACY_FLOW_SPEC: &str = "71471eba-b620-49e4-90fd-23f1fa0174d8";
 
 /// `service_path` is relative to Flow Service, as Adobe writes `_links.next.href`.
 fn list(mut items: Vec<Value>, query: &[(String, String)], service_path: &str) -> Response {

@@ -123,7 +123,11 @@ impl Emulator {
     pub fn demo(data_dir: &Path, speed: f64, bulk_segments: usize) -> Self {
         let clock = Clock::scaled(EpochMillis(unix_now_millis()), speed);
         let now = clock.now();
-        let sandbox = dataset::demo_sandbox_with_bulk(now, bulk_segments);
+        let mut sandbox = dataset::demo_sandbox_with_bulk(now, bulk_segments);
+        sandbox.run_schedule = Some(world::RunSchedule {
+            made_until: now,
+            running_seconds: 10 * 60,
+        });
         Self::new(Config::new(data_dir), clock, vec![sandbox])
     }
 
@@ -198,8 +202,10 @@ impl Emulator {
 
     fn take_due_runs(&self, now: EpochMillis) -> Vec<delivery::Delivery> {
         let mut world = self.world();
+        let World { sandboxes, ids, .. } = &mut *world;
         let mut due = Vec::new();
-        for sandbox in world.sandboxes.values_mut() {
+        for sandbox in sandboxes.values_mut() {
+            sandbox.start_scheduled_runs(now, ids);
             let jobs: Vec<_> = sandbox
                 .runs
                 .iter()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use shared::aep::export_job::{ExportJob, ExportJobId, ExportJobStatus, PROFILE_SCHEMA};
-use shared::aep::flow::{Flow, FlowState};
+use shared::aep::flow::{Flow, FlowState, SpecRef};
 use shared::aep::run::{
     DurationSummary, EntityCounts, FileSummary, Info, RecordSummary, Run, RunMetrics, RunStatus,
     SizeSummary, StatusSummary,
@@ -39,6 +39,18 @@ pub struct Sandbox {
     pub export_jobs: Vec<ExportJob>,
     pub export_schedule: Option<ExportSchedule>,
     pub runs: Vec<RunRecord>,
+    pub run_schedule: Option<RunSchedule>,
+    /// Entities a test loaded through the admin API, served exactly as given.
+    pub loaded: Loaded,
+}
+
+/// Flow Service runs and Segmentation export jobs of any shape, for tests that need what the
+/// emulator would not make itself. Loaded dataflows that read as dataflows join `dataflows`.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub flows: Vec<Value>,
+    pub runs: Vec<Value>,
+    pub export_jobs: Vec<Value>,
 }
 
 /// A destination dataflow and how it writes files.
@@ -49,6 +61,11 @@ pub struct Dataflow {
     pub destination: String,
     pub file_type: FileType,
     pub compression: Compression,
+    /// Writes `manifest-<dataflowId>-<runId>.json` beside the files, as Adobe's cloud-storage
+    /// destinations do when asked to.
+    pub manifest: bool,
+    /// The dataflow exactly as a test loaded it, served instead of `flow`.
+    pub raw: Option<Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -69,6 +86,15 @@ pub struct Segment {
 pub struct ExportSchedule {
     pub first_at: EpochMillis,
     pub every_seconds: i64,
+    pub running_seconds: i64,
+}
+
+/// The dataflows' own scheduled exports: each day, at the start time of a dataflow's audiences,
+/// one run per audience whose schedule covers the day, `running_seconds` long. Runs are made as
+/// the clock passes their time, from `made_until` on.
+#[derive(Clone, Copy, Debug)]
+pub struct RunSchedule {
+    pub made_until: EpochMillis,
     pub running_seconds: i64,
 }
 
@@ -149,8 +175,14 @@ pub struct Completion {
 pub struct Written {
     pub files: Vec<PathBuf>,
     pub rows: u64,
+    /// Profiles left out of the files (no usable identity), reported as skipped records.
+    pub skipped: u64,
     pub bytes: u64,
 }
+
+/// Adobe's example of skipped records (DEST-SPEC `Batch_Flow_Run_Success`).
+const SKIPPED_CODE: &str = "ACTIVATION_BATCH-0000-SKIP";
+const SKIPPED_MESSAGE: &str = "Records didn't match attribute filter.";
 
 impl RunRecord {
     pub fn is_in_progress(&self) -> bool {
@@ -167,7 +199,10 @@ impl RunRecord {
         }
     }
 
-    pub fn to_run(&self) -> Run {
+    /// The run as Flow Service writes it: `flow_spec` is its dataflow's, `capitalised` writes
+    /// the status as the schema's enum does (`Success`) rather than as the examples (`success`);
+    /// the Platform has been seen doing both.
+    pub fn to_json(&self, flow_spec: Option<&SpecRef>, capitalised: bool) -> Value {
         let entity = format!("segment:{}", self.segment_id);
         let (written, errors) = match self.completion.as_ref().map(|c| &c.outcome) {
             Some(Ok(written)) => (Some(written), Vec::new()),
@@ -182,8 +217,18 @@ impl RunRecord {
             None => (None, Vec::new()),
         };
         let rows = written.map_or(0, |w| w.rows);
+        let skipped = written.map_or(0, |w| w.skipped);
         let finished = self.completion.as_ref().map(|c| c.finished_at);
-        Run {
+        let skipped_info = (skipped > 0)
+            .then(|| Info {
+                code: SKIPPED_CODE.into(),
+                message: SKIPPED_MESSAGE.into(),
+                count: Some(skipped),
+            })
+            .into_iter()
+            .collect();
+        let status = self.status();
+        let run = Run {
             id: self.id.clone(),
             flow_id: self.flow_id.clone(),
             created_at: Some(self.created_at),
@@ -199,49 +244,98 @@ impl RunRecord {
                     ..SizeSummary::default()
                 }),
                 record_summary: Some(RecordSummary {
-                    input_record_count: Some(rows),
+                    input_record_count: Some(rows + skipped),
                     created_record_count: Some(rows),
                     output_record_count: Some(rows),
-                    skipped_record_count: Some(0),
+                    skipped_record_count: Some(skipped),
                     failed_record_count: Some(0),
                     // As Adobe's examples write them: the summary is the connection's (a UUID),
                     // `segment:<id>` only inside `entitySummaries`, and no target summary
                     // until the run has written its files.
-                    source_summaries: vec![counts(&self.id, &entity, rows)],
+                    source_summaries: vec![counts(&self.id, &entity, rows + skipped, skipped)],
                     target_summaries: if finished.is_some() {
-                        vec![counts(&self.flow_id, &entity, rows)]
+                        vec![counts(&self.flow_id, &entity, rows, 0)]
                     } else {
                         Vec::new()
                     },
                     failed_info: errors.clone(),
-                    skipped_info: Vec::new(),
+                    skipped_info,
                 }),
                 file_summary: Some(FileSummary {
                     input_file_count: Some(written.map_or(0, |w| w.files.len() as u64)),
                     output_file_count: Some(written.map_or(0, |w| w.files.len() as u64)),
                     ..FileSummary::default()
                 }),
-                status_summary: Some(StatusSummary {
-                    status: self.status(),
-                    errors,
-                }),
+                status_summary: Some(StatusSummary { status, errors }),
             }),
             activities: Vec::new(),
+        };
+        let mut value = serde_json::to_value(&run).expect("a run serialises");
+        let status_text = if capitalised {
+            capitalise(status.as_str())
+        } else {
+            status.as_str().to_owned()
+        };
+        value["metrics"]["statusSummary"]["status"] = json!(status_text);
+        value["metrics"]["statusSummary"]["activityRefs"] =
+            json!([activity_id(&self.id, 1), activity_id(&self.id, 2)]);
+        value["state"] = json!(if status.is_finished() {
+            status.as_str()
+        } else {
+            "inProgress"
+        });
+        value["etag"] = json!(format!("\"{}\"", activity_id(&self.id, 0)));
+        value["providerRefId"] = json!(format!("{:032x}", crate::ids::hash_str(&self.id)));
+        if let Some(spec) = flow_spec {
+            value["flowSpec"] = json!(spec);
         }
+        let activity_status = json!({"status": status_text, "extensions": {}});
+        value["activities"] = json!([
+            {"id": activity_id(&self.id, 1), "name": "Activation Batch XdmProcessor Activity",
+             "updatedAtUTC": finished.unwrap_or(self.created_at),
+             "durationSummary": {"startedAtUTC": self.created_at, "completedAtUTC": finished},
+             "statusSummary": activity_status},
+            {"id": activity_id(&self.id, 2), "name": "Activation Batch Publisher Activity",
+             "updatedAtUTC": finished.unwrap_or(self.created_at),
+             "durationSummary": {"startedAtUTC": self.created_at, "completedAtUTC": finished},
+             "statusSummary": activity_status},
+        ]);
+        value
     }
 }
 
-fn counts(connection: &str, entity: &str, rows: u64) -> EntityCounts {
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// A stable UUID-shaped id derived from the run's.
+fn activity_id(run_id: &str, n: u64) -> String {
+    let h = crate::ids::hash_str(&format!("{run_id}/{n}"));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 20) & 0xfff,
+        h & 0xffff_ffff_ffff
+    )
+}
+
+fn counts(connection: &str, entity: &str, records: u64, skipped: u64) -> EntityCounts {
     EntityCounts {
         id: connection.to_owned(),
-        input_record_count: Some(rows),
-        output_record_count: Some(rows),
-        skipped_record_count: Some(0),
+        input_record_count: Some(records),
+        output_record_count: Some(records - skipped),
+        skipped_record_count: Some(skipped),
         entity_summaries: vec![EntityCounts {
             id: entity.to_owned(),
-            input_record_count: Some(rows),
-            output_record_count: Some(rows),
-            skipped_record_count: Some(0),
+            input_record_count: Some(records),
+            output_record_count: Some(records - skipped),
+            skipped_record_count: Some(skipped),
             entity_summaries: Vec::new(),
         }],
     }
@@ -287,6 +381,56 @@ impl Segment {
 }
 
 impl Sandbox {
+    /// Starts the scheduled runs whose time has come since the last call.
+    pub fn start_scheduled_runs(&mut self, now: EpochMillis, ids: &mut IdGenerator) {
+        let Some(schedule) = self.run_schedule.as_mut() else {
+            return;
+        };
+        let from = schedule.made_until;
+        if now <= from {
+            return;
+        }
+        schedule.made_until = now;
+        let running_seconds = schedule.running_seconds;
+        let mut started = Vec::new();
+        let mut day = from.utc_date();
+        while day <= now.utc_date() {
+            for dataflow in self
+                .dataflows
+                .iter()
+                .filter(|d| d.is_enabled() && d.writes_files())
+            {
+                for selector in dataflow.flow.selectors() {
+                    let Some(schedule) = &selector.schedule else {
+                        continue;
+                    };
+                    let Some(hour) = schedule
+                        .start_time
+                        .as_deref()
+                        .and_then(|t| t.get(..2)?.parse::<i64>().ok())
+                    else {
+                        continue;
+                    };
+                    let at = day.start_millis().plus_seconds(hour * 3600);
+                    let mapped_before = selector.create_time.is_none_or(|t| t.to_millis() < at);
+                    if from < at && at <= now && schedule.covers(day) && mapped_before {
+                        started.push(RunRecord {
+                            id: ids.uuid(),
+                            flow_id: dataflow.flow.id.clone(),
+                            segment_id: selector.id.clone(),
+                            created_at: at,
+                            finishes_at: at.plus_seconds(running_seconds),
+                            writing: false,
+                            completion: None,
+                        });
+                    }
+                }
+            }
+            day = day.plus_days(1);
+        }
+        self.runs.extend(started);
+    }
+
     pub fn dataflow(&self, id: &str) -> Option<&Dataflow> {
         self.dataflows.iter().find(|d| d.flow.id == id)
     }
@@ -299,9 +443,29 @@ impl Sandbox {
         self.runs.iter_mut().find(|r| r.id == id)
     }
 
-    /// Every export job at `now`, newest first.
+    /// Unfinished runs a test loaded, as (run id, audiences it exports).
+    pub fn loaded_runs_in_progress(&self) -> Vec<(String, String, Vec<String>)> {
+        self.loaded
+            .runs
+            .iter()
+            .filter_map(|raw| serde_json::from_value::<Run>(raw.clone()).ok())
+            .filter(|run| !run.status().is_finished())
+            .map(|run| {
+                let segments = run.segment_ids().into_iter().map(str::to_owned).collect();
+                (run.id, run.flow_id, segments)
+            })
+            .collect()
+    }
+
+    /// Every export job at `now`, newest first: loaded ones (that read as jobs) with the rest.
     pub fn export_jobs(&self, now: EpochMillis) -> Vec<ExportJob> {
         let mut jobs = self.export_jobs.clone();
+        jobs.extend(
+            self.loaded
+                .export_jobs
+                .iter()
+                .filter_map(|raw| serde_json::from_value(raw.clone()).ok()),
+        );
         if let Some(schedule) = &self.export_schedule {
             jobs.extend(schedule.jobs(now));
         }
@@ -333,5 +497,10 @@ impl Sandbox {
 impl Dataflow {
     pub fn is_enabled(&self) -> bool {
         self.flow.state == FlowState::Enabled
+    }
+
+    /// Ad-hoc activation exports files: a streaming destination has none.
+    pub fn writes_files(&self) -> bool {
+        self.destination != crate::dataset::STREAMING_DESTINATION
     }
 }

@@ -153,6 +153,18 @@ pub async fn history(query: &str) -> Result<HistoryPage, Problem> {
     get(&format!("/api/history?{query}")).await
 }
 
+/// The runs of the portal's newest accepted activations: its own ad-hoc runs, which do not
+/// make a dataflow "processing a scheduled export".
+pub async fn portal_runs() -> Result<std::collections::HashSet<String>, Problem> {
+    let page = history("outcome=accepted&limit=100").await?;
+    Ok(page
+        .items
+        .iter()
+        .flat_map(|record| &record.orders)
+        .filter_map(|order| order.run_id().map(|id| id.to_string()))
+        .collect())
+}
+
 pub async fn history_detail(id: &str) -> Result<HistoryDetail, Problem> {
     get(&format!("/api/history/{id}")).await
 }

@@ -101,10 +101,14 @@ catalogue! {
     ActivateTitle => "Activate", "활성화";
     ActivateIntro => "Push audience segments to batch file destinations now, without waiting for the daily schedule.", "일일 일정을 기다리지 않고 지금 바로 세그먼트를 배치 파일 대상으로 내보냅니다.";
     DestinationsTitle => "Destinations", "대상";
-    DestinationsEmpty => "No batch file destination exists in this sandbox.", "이 샌드박스에는 배치 파일 대상이 없습니다.";
+    DestinationsEmpty => "No destination dataflow exists in this sandbox.", "이 샌드박스에는 대상 데이터 흐름이 없습니다.";
     DestinationsSegments => "segments", "세그먼트";
     DestinationsEnabled => "enabled", "활성";
     DestinationsDisabled => "disabled", "비활성";
+    DestinationFileExport => "File export", "파일 내보내기";
+    DestinationStreaming => "streaming: no ad-hoc activation", "스트리밍: 애드혹 활성화 불가";
+    DestinationUnclassified => "Unrecognised destination", "알 수 없는 대상";
+    DestinationUnclassifiedWarning => "The portal cannot tell whether this is a batch file destination; the Platform decides when you activate.", "포털이 이 대상이 배치 파일 대상인지 알 수 없습니다. 활성화하면 Platform이 결정합니다.";
     SegmentsTitle => "Segments", "세그먼트";
     SegmentsChooseDestination => "Choose a destination to see its segments.", "세그먼트를 보려면 대상을 선택하세요.";
     SegmentsSearch => "Search segments by name or id", "이름 또는 ID로 세그먼트 검색";

@@ -79,7 +79,7 @@ pub async fn activate(
     {
         return Ok(answer);
     }
-    let portal_runs = state
+    let portal_runs: Vec<RunInProgress> = state
         .store
         .in_flight(facts_read_from)
         .await?
@@ -88,15 +88,22 @@ pub async fn activate(
             segment_id: entry.segment_id,
             dataflow_id: entry.dataflow_id,
             run_id: format!("portal activation {}", entry.activation_id),
-        });
+        })
+        .collect();
+    let now = state.clock.now();
+    let mut started_here = state
+        .store
+        .claimed_run_ids(now.plus_seconds(-PORTAL_RUNS_LOOKBACK_SECONDS))
+        .await?;
+    started_here.extend(portal_runs.iter().map(|r| r.run_id.clone()));
     let runs: Vec<RunInProgress> = facts
         .runs_in_progress
         .iter()
         .cloned()
         .chain(portal_runs)
         .collect();
-    let snapshot = Snapshot::new(&facts.flows, runs, &facts.export_jobs);
-    let now = state.clock.now();
+    let snapshot =
+        Snapshot::new(&facts.flows, runs, &facts.export_jobs).with_portal_runs(started_here);
     let violations = guardrails::check(&plan, &snapshot, now, &state.limits);
     if !violations.is_empty() {
         // A refused plan is in no one's way: the lock is not held while it is written down.
@@ -111,6 +118,8 @@ pub async fn activate(
         )
         .await);
     }
+    let mut warnings = facts.warnings.clone();
+    warnings.extend(unclassified_destinations(&plan, &snapshot));
     let record = HistoryRecord {
         id: uuid::Uuid::new_v4().to_string(),
         created_at: now,
@@ -119,7 +128,7 @@ pub async fn activate(
         outcome: Outcome::Pending,
         orders: Vec::new(),
         error: None,
-        warnings: facts.warnings.clone(),
+        warnings,
     };
     state
         .store
@@ -131,8 +140,8 @@ pub async fn activate(
         Ok(response) => {
             // Adobe's answer, and what the portal could not check before sending it.
             let mut body = json!({"order": response.order});
-            if !facts.warnings.is_empty() {
-                body["warnings"] = json!(facts.warnings);
+            if !record.warnings.is_empty() {
+                body["warnings"] = json!(record.warnings);
             }
             let answer = FirstAnswer {
                 status: StatusCode::OK.as_u16(),
@@ -157,6 +166,25 @@ pub async fn activate(
     tracing::info!(activation = %record.id, user = %user.name, outcome = ?outcome, "activation answered");
     Ok(answer_with(&record.id, &answer))
 }
+
+/// A dataflow none of Adobe's documented signals classifies goes to the Platform, which
+/// accepts or refuses it; the user is told the portal could not check it.
+fn unclassified_destinations(plan: &Plan, snapshot: &Snapshot) -> Vec<String> {
+    plan.dataflows()
+        .filter_map(|id| snapshot.dataflow(id))
+        .filter(|d| d.kind.is_unclassified())
+        .map(|d| {
+            format!(
+                "The portal could not tell whether \"{}\" is a batch file destination; the Platform decides whether it takes an ad-hoc activation.",
+                d.name
+            )
+        })
+        .collect()
+}
+
+/// Runs the portal started within this time are its own ad-hoc runs, not a dataflow's scheduled
+/// export: far longer than an export file takes to write.
+const PORTAL_RUNS_LOOKBACK_SECONDS: i64 = 24 * 3600;
 
 /// Records a plan the guardrails refused and gives the refusal to answer with, or the store's
 /// error if it could not be recorded. A refused plan is kept to its first

@@ -53,7 +53,14 @@ pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
     );
     for record in records {
         // Read again for each record: the previous one may have claimed runs.
-        let claimed = state.store.claimed_run_ids().await?;
+        let claimed = state
+            .store
+            .claimed_run_ids(
+                record
+                    .created_at
+                    .plus_seconds(-(CLOCK_SKEW_MS + GRACE_MS) / 1000),
+            )
+            .await?;
         // One record the Platform will not answer for must not keep the others unresolved.
         if let Err(error) = reconcile(state, &record, &claimed).await {
             tracing::warn!(activation = %record.id, "not reconciled, the next pass tries again: {error}");

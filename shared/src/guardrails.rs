@@ -13,7 +13,7 @@ use crate::aep::adhoc::ActivationInfo;
 use crate::aep::flow::FlowState;
 use crate::ids::SegmentId;
 use crate::time::EpochMillis;
-pub use destinations::{BATCH_FILE_DESTINATIONS, batch_file_destination_name};
+pub use destinations::DestinationKind;
 pub use snapshot::{Dataflow, MappedSegment, RunInProgress, Snapshot};
 pub use violation::{Messages, Violation, ViolationCode};
 
@@ -100,8 +100,23 @@ fn check_destination(
     if dataflow.state != FlowState::Enabled {
         found.push(about(ViolationCode::DestinationDisabled));
     }
-    if !dataflow.is_batch_file() {
+    if dataflow.kind.is_refused() {
         found.push(about(ViolationCode::NotBatchFileDestination));
+    }
+    // Ad-hoc runs wait for the dataflow's scheduled export (ADHOC-DOC); a run that exports one
+    // of the plan's segments is reported as that segment's run instead.
+    for run in facts.runs_processing_on(dataflow_id) {
+        if !segments.iter().any(|s| {
+            facts
+                .runs_in_progress(s)
+                .iter()
+                .any(|r| r.run_id == run.run_id)
+        }) {
+            found.push(Violation {
+                run_id: Some(run.run_id.clone()),
+                ..about(ViolationCode::DataflowRunProcessing)
+            });
+        }
     }
     let today = now.utc_date();
     let mut seen = HashSet::with_capacity(segments.len());

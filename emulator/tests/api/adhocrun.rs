@@ -62,9 +62,16 @@ async fn a_v2_activation_runs_and_writes_the_segments_profiles() {
     platform.advance(30).await;
     let done = run_of(&platform, &orders[0]).await;
     assert_eq!(done["metrics"]["statusSummary"]["status"], "success");
+    // One profile in forty has no identity to export: excluded, and reported as skipped.
+    let (profiles, excluded) = (12_480, 12_480 / 40);
+    let records = &done["metrics"]["recordSummary"];
+    assert_eq!(records["inputRecordCount"], profiles);
+    assert_eq!(records["outputRecordCount"], profiles - excluded);
+    assert_eq!(records["skippedRecordCount"], excluded);
+    assert_eq!(records["skippedInfo"][0]["count"], excluded);
     assert_eq!(
-        done["metrics"]["recordSummary"]["outputRecordCount"],
-        12_480
+        records["skippedInfo"][0]["code"],
+        "ACTIVATION_BATCH-0000-SKIP"
     );
     assert_eq!(done["metrics"]["fileSummary"]["outputFileCount"], 1);
     assert!(
@@ -76,12 +83,40 @@ async fn a_v2_activation_runs_and_writes_the_segments_profiles() {
                 .unwrap()
     );
 
-    let files = files_under(&platform.exports().join("Flash_sale_drop__S3_"));
+    let (manifests, files): (Vec<_>, Vec<_>) =
+        files_under(&platform.exports().join("Flash_sale_drop__S3_"))
+            .into_iter()
+            .partition(|f| {
+                f.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("manifest-")
+            });
     assert_eq!(files.len(), 2, "{files:?}");
     let vip_file = files
         .iter()
         .find(|f| f.to_string_lossy().contains(&vip))
         .unwrap();
+    // This destination writes Adobe's manifest: one per run, naming its files and sizes.
+    assert_eq!(manifests.len(), 2, "{manifests:?}");
+    let run_id = done["id"].as_str().unwrap();
+    let manifest_path = manifests
+        .iter()
+        .find(|m| {
+            m.file_name().unwrap().to_string_lossy() == format!("manifest-{flow_id}-{run_id}.json")
+        })
+        .expect("the manifest is named manifest-<destinationId>-<dataflowRunId>.json");
+    let manifest: Value = serde_json::from_slice(&std::fs::read(manifest_path).unwrap()).unwrap();
+    assert_eq!(manifest["flowRunId"], run_id);
+    assert!(manifest["scheduledTime"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        manifest["exportResults"][0]["name"],
+        vip_file.file_name().unwrap().to_str().unwrap()
+    );
+    assert_eq!(
+        manifest["exportResults"][0]["size"],
+        std::fs::metadata(vip_file).unwrap().len()
+    );
     let name = vip_file.file_name().unwrap().to_str().unwrap();
     assert!(
         name.starts_with(&format!(
@@ -91,7 +126,7 @@ async fn a_v2_activation_runs_and_writes_the_segments_profiles() {
     );
     assert!(name.ends_with(".csv"));
     let text = std::fs::read_to_string(vip_file).unwrap();
-    assert_eq!(text.lines().count(), 12_480 + 1);
+    assert_eq!(text.lines().count(), profiles - excluded + 1);
     assert_eq!(
         done["metrics"]["sizeSummary"]["outputBytes"],
         text.len() as u64
@@ -114,10 +149,10 @@ async fn gzip_and_json_destinations_write_their_formats() {
     flate2::read::GzDecoder::new(std::fs::File::open(gz).unwrap())
         .read_to_string(&mut csv)
         .unwrap();
-    assert_eq!(csv.lines().count(), 6_720 + 1);
+    assert_eq!(csv.lines().count(), 6_720 - 6_720 / 40 + 1);
     let json_file = &files_under(&platform.exports().join("Data_lake__Azure_Blob_"))[0];
     let lines = std::fs::read_to_string(json_file).unwrap();
-    assert_eq!(lines.lines().count(), 9_805);
+    assert_eq!(lines.lines().count(), 9_805 - 9_805 / 40);
     assert!(
         lines
             .lines()

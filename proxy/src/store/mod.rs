@@ -84,8 +84,8 @@ pub trait HistoryStore: Send + Sync {
     /// pending (being sent), unknown (no answer), or accepted since then.
     async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, StoreError>;
 
-    /// The runs accepted activations already answered for.
-    async fn claimed_run_ids(&self) -> Result<HashSet<String>, StoreError>;
+    /// The runs that activations accepted (or reconciled) since `since` answered for.
+    async fn claimed_run_ids(&self, since: EpochMillis) -> Result<HashSet<String>, StoreError>;
 
     async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError>;
 

@@ -179,10 +179,16 @@ impl HistoryStore for SqliteStore {
             .collect()
     }
 
-    async fn claimed_run_ids(&self) -> Result<std::collections::HashSet<String>, StoreError> {
-        let rows = sqlx::query("SELECT orders FROM activations WHERE outcome = 'accepted'")
-            .fetch_all(&self.pool)
-            .await?;
+    async fn claimed_run_ids(
+        &self,
+        since: EpochMillis,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT orders FROM activations WHERE outcome = 'accepted' AND updated_at >= ?",
+        )
+        .bind(since.0)
+        .fetch_all(&self.pool)
+        .await?;
         let mut claimed = std::collections::HashSet::new();
         for row in rows {
             let orders: Vec<ActivationOrder> =

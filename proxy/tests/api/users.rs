@@ -98,13 +98,12 @@ async fn history_filters_and_pages_by_cursor() {
         "Rainy-day umbrella buyers",
     ] {
         let (_, id) = portal.pick("Flash sale drop (S3)", segment).await;
-        assert_eq!(
-            portal
-                .activate(json!({&flow: [&id]}), "activator-token", None)
-                .await
-                .status(),
-            StatusCode::OK
-        );
+        let response = portal
+            .activate(json!({&flow: [&id]}), "activator-token", None)
+            .await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{text}");
     }
     let page: Value = portal
         .get_json("/api/history?limit=2", "viewer-token")

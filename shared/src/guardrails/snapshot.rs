@@ -1,9 +1,9 @@
 //! The platform facts the rules read, indexed once so that checking a plan costs a few hash
 //! lookups per entry however large the sandbox.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::{Limits, batch_file_destination_name};
+use super::{DestinationKind, Limits};
 use crate::aep::export_job::{ExportJob, ExportJobId};
 use crate::aep::flow::{Flow, FlowState, Schedule};
 use crate::aep::run::Run;
@@ -14,6 +14,9 @@ pub struct Snapshot {
     dataflows: HashMap<String, Dataflow>,
     runs_in_progress: HashMap<String, Vec<RunInProgress>>,
     blocking_export_jobs: Vec<ExportJobId>,
+    /// Runs the portal itself started: an unfinished run of a dataflow that is not one of them
+    /// is its scheduled export (or one started outside the portal) still processing.
+    portal_runs: HashSet<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +24,7 @@ pub struct Dataflow {
     pub id: String,
     pub name: String,
     pub state: FlowState,
-    pub connection_spec_id: Option<String>,
+    pub kind: DestinationKind,
     segments: HashMap<String, MappedSegment>,
 }
 
@@ -31,7 +34,7 @@ impl Dataflow {
             id: flow.id.clone(),
             name: flow.name.clone(),
             state: flow.state.clone(),
-            connection_spec_id: flow.target_connection_spec_id().map(str::to_owned),
+            kind: DestinationKind::of(flow),
             segments: flow
                 .selectors()
                 .map(|s| {
@@ -44,12 +47,6 @@ impl Dataflow {
                 })
                 .collect(),
         }
-    }
-
-    pub fn is_batch_file(&self) -> bool {
-        self.connection_spec_id
-            .as_deref()
-            .is_some_and(|id| batch_file_destination_name(id).is_some())
     }
 
     pub fn segment(&self, segment_id: &str) -> Option<&MappedSegment> {
@@ -126,7 +123,27 @@ impl Snapshot {
                 .filter(|j| j.blocks_adhoc_runs())
                 .map(|j| j.id.clone())
                 .collect(),
+            portal_runs: HashSet::new(),
         }
+    }
+
+    /// The ids of the runs the portal's own activations started.
+    pub fn with_portal_runs(mut self, run_ids: impl IntoIterator<Item = String>) -> Self {
+        self.portal_runs.extend(run_ids);
+        self
+    }
+
+    /// Unfinished runs of `dataflow_id` that the portal did not start, one entry per run.
+    pub fn runs_processing_on(&self, dataflow_id: &str) -> Vec<&RunInProgress> {
+        let mut found: Vec<&RunInProgress> = self
+            .runs_in_progress
+            .values()
+            .flatten()
+            .filter(|r| r.dataflow_id == dataflow_id && !self.portal_runs.contains(&r.run_id))
+            .collect();
+        found.sort_by(|a, b| (&a.run_id, &a.segment_id).cmp(&(&b.run_id, &b.segment_id)));
+        found.dedup_by(|a, b| a.run_id == b.run_id);
+        found
     }
 
     pub fn dataflow(&self, id: &str) -> Option<&Dataflow> {

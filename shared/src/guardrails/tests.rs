@@ -8,7 +8,8 @@ use crate::ids::DataflowId;
 use crate::time::Date;
 
 const S3: &str = "4fce964d-3f37-408f-9778-e597338a21ee";
-const STREAMING: &str = "d5b9d4a2-0000-4000-8000-000000000000";
+/// Amazon Kinesis, from Adobe's streaming destinations tutorial.
+const STREAMING: &str = "86043421-563b-46ec-8e6c-e23184711bf6";
 const MINUTE: i64 = 60;
 
 fn now() -> EpochMillis {
@@ -93,11 +94,13 @@ fn facts() -> Snapshot {
         dataflow_id: "s3".into(),
         run_id: "run-1".into(),
     };
+    // The portal's own ad-hoc run: it blocks its segment, not the dataflow.
     Snapshot::new(
         &sandbox(),
         [busy],
         &[export_job(7, ExportJobStatus::Succeeded)],
     )
+    .with_portal_runs(["run-1".to_owned()])
 }
 
 /// A destination and the segments chosen for it.
@@ -403,4 +406,60 @@ fn a_dataflow_in_a_state_the_portal_does_not_know_is_kept_and_refused_by_name() 
             "{message}"
         );
     }
+}
+
+#[test]
+fn a_run_the_portal_did_not_start_blocks_its_dataflow_as_a_scheduled_export() {
+    let scheduled = |segment: &str| RunInProgress {
+        segment_id: segment.into(),
+        dataflow_id: "s3".into(),
+        run_id: "scheduled-1".into(),
+    };
+    let facts = Snapshot::new(&sandbox(), [scheduled("ready"), scheduled("busy")], &[]);
+    let violations = check(
+        &plan(&[("s3", &["starts-today"])]),
+        &facts,
+        now(),
+        &Limits::default(),
+    );
+    assert_eq!(
+        codes(&violations),
+        vec![ViolationCode::DataflowRunProcessing]
+    );
+    assert_eq!(violations[0].dataflow_id.as_deref(), Some("s3"));
+    assert_eq!(violations[0].run_id.as_deref(), Some("scheduled-1"));
+    assert!(
+        violations[0].message.en.contains("scheduled export"),
+        "{}",
+        violations[0].message.en
+    );
+    // Exporting a segment of the plan, it is that segment's run in progress, said once.
+    let violations = check(
+        &plan(&[("s3", &["ready"])]),
+        &facts,
+        now(),
+        &Limits::default(),
+    );
+    assert_eq!(codes(&violations), vec![ViolationCode::RunInProgress]);
+    // The portal's own run of another segment does not block the dataflow.
+    let facts = Snapshot::new(&sandbox(), [scheduled("busy")], &[])
+        .with_portal_runs(["scheduled-1".to_owned()]);
+    assert_eq!(check_plan_with(&facts, &[("s3", &["ready"])]), vec![]);
+}
+
+#[test]
+fn an_unclassified_destination_is_left_to_the_platform() {
+    let flows = vec![flow(
+        "custom",
+        "enabled",
+        "not-a-documented-spec",
+        vec![json!({"type": "PLATFORM_SEGMENT", "value": {"id": "ready", "name": "Ready"}})],
+    )];
+    let facts = Snapshot::new(&flows, [], &[]);
+    assert!(facts.dataflow("custom").unwrap().kind.is_unclassified());
+    assert_eq!(check_plan_with(&facts, &[("custom", &["ready"])]), vec![]);
+}
+
+fn check_plan_with(facts: &Snapshot, entries: &[Entry]) -> Vec<Violation> {
+    check(&plan(entries), facts, now(), &Limits::default())
 }

@@ -14,6 +14,7 @@ pub enum ViolationCode {
     EmptyPlan,
     TooManyEntries,
     ScheduledExportRunning,
+    DataflowRunProcessing,
     UnknownDestination,
     DestinationDisabled,
     NotBatchFileDestination,
@@ -117,6 +118,11 @@ impl Violation {
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
+        let kind = facts
+            .dataflow(dataflow_id)
+            .and_then(|d| d.kind.name())
+            .map(|name| format!(" ({name})"))
+            .unwrap_or_default();
         let ready = self.ready_at.map(|t| t.utc_hh_mm()).unwrap_or_default();
         let (en, ko) = match self.code {
             ViolationCode::EmptyPlan => (
@@ -139,6 +145,14 @@ impl Violation {
                 ),
                 format!(
                     "예약된 세그먼트 내보내기 작업({job})이 실행 중입니다. 작업이 끝난 뒤에 활성화할 수 있습니다."
+                ),
+            ),
+            ViolationCode::DataflowRunProcessing => (
+                format!(
+                    "Destination {destination} is processing a run the portal did not start ({run}): its scheduled export, or one started outside the portal. Adobe runs no ad-hoc activation alongside a scheduled export; try again when it has finished."
+                ),
+                format!(
+                    "대상 {destination}에서 포털이 시작하지 않은 실행({run})이 처리 중입니다. 예약된 내보내기이거나 포털 밖에서 시작된 내보내기입니다. Adobe는 예약된 내보내기와 애드혹 활성화를 동시에 실행하지 않으니, 끝난 뒤에 다시 시도하세요."
                 ),
             ),
             ViolationCode::UnknownDestination => (
@@ -164,10 +178,10 @@ impl Violation {
             }
             ViolationCode::NotBatchFileDestination => (
                 format!(
-                    "Destination {destination} is not a batch file destination; ad-hoc activation only exports files (S3, SFTP, Azure, GCS, Data Landing Zone...)."
+                    "Destination {destination} is a streaming destination{kind}; ad-hoc activation only exports files (S3, SFTP, Azure, GCS, Data Landing Zone...)."
                 ),
                 format!(
-                    "대상 {destination}은(는) 배치 파일 대상이 아닙니다. 애드혹 활성화는 파일 대상(S3, SFTP, Azure, GCS, Data Landing Zone 등)만 지원합니다."
+                    "대상 {destination}은(는) 스트리밍 대상{kind}이며 배치 파일 대상이 아닙니다. 애드혹 활성화는 파일 대상(S3, SFTP, Azure, GCS, Data Landing Zone 등)만 지원합니다."
                 ),
             ),
             ViolationCode::EmptyDestination => (

@@ -1,7 +1,27 @@
 use leptos::prelude::*;
+use shared::aep::flow::FlowState;
+use shared::guardrails::DestinationKind;
 
 use super::ActivateState;
 use crate::i18n::{Key, t};
+
+/// What kind of destination, as the portal could tell it.
+fn kind_label(kind: &DestinationKind) -> String {
+    match kind {
+        DestinationKind::BatchFile { name } => (*name).to_owned(),
+        DestinationKind::FileByMapping => t(Key::DestinationFileExport).to_owned(),
+        DestinationKind::Streaming { name } => format!("{name} · {}", t(Key::DestinationStreaming)),
+        DestinationKind::Unclassified => t(Key::DestinationUnclassified).to_owned(),
+    }
+}
+
+fn state_label(state: &FlowState) -> String {
+    match state {
+        FlowState::Enabled => t(Key::DestinationsEnabled).to_owned(),
+        FlowState::Disabled => t(Key::DestinationsDisabled).to_owned(),
+        FlowState::Other(raw) => raw.clone(),
+    }
+}
 
 #[component]
 pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
@@ -26,8 +46,10 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                             let id = id.clone();
                             move || state.selected.get().as_deref() == Some(id.as_str())
                         };
-                        let state_key = if d.enabled { Key::DestinationsEnabled } else { Key::DestinationsDisabled };
                         let count = d.segments.len();
+                        let kind = d.kind.clone();
+                        let flow_state = d.state.clone();
+                        let unclassified = d.kind.is_unclassified();
                         view! {
                             <li>
                                 <button
@@ -40,9 +62,12 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                                 >
                                     <span class="destination-name">{d.name.clone()}</span>
                                     <span class="destination-meta">
-                                        {d.kind} " · " {move || t(state_key)} " · " {count} " " {move || t(Key::DestinationsSegments)}
+                                        {move || kind_label(&kind)} " · " {move || state_label(&flow_state)} " · " {count} " " {move || t(Key::DestinationsSegments)}
                                         {d.last_run.clone().map(|r| format!(" · {r}"))}
                                     </span>
+                                    {unclassified.then(|| view! {
+                                        <span class="destination-warning">{move || t(Key::DestinationUnclassifiedWarning)}</span>
+                                    })}
                                 </button>
                             </li>
                         }

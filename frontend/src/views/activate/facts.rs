@@ -1,7 +1,7 @@
 //! What the browser knows of the sandbox, indexed once for the shared guardrail engine and the
 //! pickers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use shared::aep::adhoc::ActivationInfo;
@@ -9,9 +9,7 @@ use shared::aep::export_job::ExportJob;
 use shared::aep::flow::{Flow, FlowState};
 use shared::aep::run::Run;
 use shared::aep::segment::Audience;
-use shared::guardrails::{
-    self, Limits, RunInProgress, Snapshot, Violation, batch_file_destination_name,
-};
+use shared::guardrails::{self, DestinationKind, Limits, RunInProgress, Snapshot, Violation};
 use shared::time::EpochMillis;
 
 /// Cheap to clone; equal only to itself, so memos recompute when the inputs change.
@@ -49,8 +47,8 @@ impl PartialEq for Audiences {
 pub struct Destination {
     pub id: String,
     pub name: String,
-    pub kind: &'static str,
-    pub enabled: bool,
+    pub kind: DestinationKind,
+    pub state: FlowState,
     pub segments: Vec<(String, String)>,
     pub last_run: Option<String>,
 }
@@ -74,32 +72,33 @@ impl Facts {
         flows: Vec<Flow>,
         export_jobs: Vec<ExportJob>,
         runs: &BTreeMap<String, Vec<Run>>,
+        portal_runs: HashSet<String>,
     ) -> Option<Self> {
         let in_progress: Vec<RunInProgress> = runs
             .values()
             .flatten()
             .flat_map(RunInProgress::of)
             .collect();
+        // Every dataflow is shown, whatever the portal makes of it: one it cannot classify
+        // carries a warning, a streaming one the reason it cannot be activated.
         let destinations = flows
             .iter()
-            .filter_map(|flow| {
-                let kind = batch_file_destination_name(flow.target_connection_spec_id()?)?;
-                Some(Destination {
-                    id: flow.id.clone(),
-                    name: flow.name.clone(),
-                    kind,
-                    enabled: flow.state == FlowState::Enabled,
-                    segments: flow
-                        .selectors()
-                        .map(|s| (s.id.clone(), s.name.clone()))
-                        .collect(),
-                    last_run: flow.last_run_details.as_ref().and_then(|d| d.state.clone()),
-                })
+            .map(|flow| Destination {
+                id: flow.id.clone(),
+                name: flow.name.clone(),
+                kind: DestinationKind::of(flow),
+                state: flow.state.clone(),
+                segments: flow
+                    .selectors()
+                    .map(|s| (s.id.clone(), s.name.clone()))
+                    .collect(),
+                last_run: flow.last_run_details.as_ref().and_then(|d| d.state.clone()),
             })
             .collect();
         Some(Self(Arc::new(Inner {
             destinations,
-            snapshot: Snapshot::new(&flows, in_progress, &export_jobs),
+            snapshot: Snapshot::new(&flows, in_progress, &export_jobs)
+                .with_portal_runs(portal_runs),
         })))
     }
 

@@ -57,14 +57,17 @@ pub fn ActivateView() -> impl IntoView {
     let flows = LocalResource::new(api::destination_flows);
     let audiences = LocalResource::new(api::audiences);
     let export_jobs = LocalResource::new(api::export_jobs);
+    let portal_runs = LocalResource::new(api::portal_runs);
     let runs = RwSignal::new(BTreeMap::new());
-    // The export jobs are advisory: without them the pickers still draw, and the portal checks
-    // again (and the Platform refuses an activation during a scheduled export).
+    // The export jobs and the portal's own runs are advisory: without them the pickers still
+    // draw, and the portal checks again (and the Platform refuses an activation during a
+    // scheduled export).
     let facts = Memo::new(move |_| {
         Facts::build(
             flows.get()?.ok()?,
             export_jobs.get()?.unwrap_or_default(),
             &runs.get(),
+            portal_runs.get()?.unwrap_or_default(),
         )
     });
     let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
