@@ -1,8 +1,9 @@
-//! Adobe IMS OAuth server-to-server: `POST /ims/token/v3` with a form body.
+//! Adobe IMS OAuth server-to-server: `POST /ims/token/v3` with a form body, or with the
+//! parameters in the query string, which Adobe's IMS reference also allows.
 
 use axum::{
     Form, Json, Router,
-    extract::{State, rejection::FormRejection},
+    extract::{Query, State, rejection::FormRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::post,
@@ -27,6 +28,7 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 
 async fn token(
     State(emulator): State<Emulator>,
+    Query(query): Query<Vec<(String, String)>>,
     form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
     emulator.requests().push(LoggedRequest {
@@ -58,12 +60,17 @@ async fn token(
             "IMS is unavailable (outage injected by the emulator).",
         );
     }
-    let Ok(Form(form)) = form else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "The body must be application/x-www-form-urlencoded.",
-        );
+    // The body's parameters first, then the query's.
+    let form = match form {
+        Ok(Form(form)) => form.into_iter().chain(query).collect::<Vec<_>>(),
+        Err(_) if !query.is_empty() => query,
+        Err(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The parameters must be in an application/x-www-form-urlencoded body or in the query string.",
+            );
+        }
     };
     let field = |name: &str| {
         form.iter()
@@ -87,7 +94,7 @@ async fn token(
     }
     if field("client_secret") != Some(credentials.client_secret.as_str()) {
         return oauth_error(
-            StatusCode::UNAUTHORIZED,
+            StatusCode::BAD_REQUEST,
             "invalid_client",
             "invalid client_secret parameter",
         );

@@ -31,6 +31,10 @@ pub enum ImsError {
         "Adobe IMS refused the portal's credentials ({0}). An administrator must check AEP_CLIENT_ID, AEP_CLIENT_SECRET and AEP_SCOPES."
     )]
     Refused(String),
+    #[error(
+        "Adobe IMS does not know the portal's client id or secret ({0}). An administrator must copy AEP_CLIENT_ID and AEP_CLIENT_SECRET again from the project's OAuth Server-to-Server credential in the Developer Console."
+    )]
+    InvalidClient(String),
 }
 
 pub struct TokenSource {
@@ -143,6 +147,8 @@ impl TokenSource {
             .unwrap_or_else(|_| status.to_string());
         if status.is_server_error() {
             Err(ImsError::Unavailable(format!("IMS answered {status}")))
+        } else if detail.starts_with("invalid_client:") {
+            Err(ImsError::InvalidClient(detail))
         } else {
             Err(ImsError::Refused(detail))
         }

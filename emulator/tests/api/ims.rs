@@ -54,7 +54,7 @@ async fn bad_credentials_get_oauth_errors() {
                 ("client_secret", "wrong"),
                 ("scope", "openid"),
             ],
-            StatusCode::UNAUTHORIZED,
+            StatusCode::BAD_REQUEST,
             "invalid_client",
         ),
         (
@@ -88,6 +88,26 @@ async fn bad_credentials_get_oauth_errors() {
                 .is_some_and(|d| !d.is_empty())
         );
     }
+}
+
+#[tokio::test]
+async fn parameters_may_come_in_the_query_string() {
+    let platform = Platform::start().await;
+    let response = platform
+        .client
+        .post(format!("{}/ims/token/v3", platform.url))
+        .query(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-client-id"),
+            ("client_secret", "demo-client-secret"),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "bearer");
 }
 
 #[tokio::test]

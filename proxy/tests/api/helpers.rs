@@ -275,6 +275,12 @@ impl TestPortal {
             .await;
     }
 
+    /// Flows, runs and export jobs of any shape, served by the emulator as given
+    /// (`{"flows": [...], "runs": [...], "exportJobs": [...]}`).
+    pub async fn load(&self, entities: Value) {
+        self.admin(Method::POST, "entities", entities).await;
+    }
+
     pub async fn set_faults(&self, faults: Value) {
         self.admin(Method::PUT, "faults", faults).await;
     }
