@@ -14,8 +14,15 @@ pub struct Faults {
     /// Route (`"GET /data/foundation/flowservice/flows"`, or `"*"`) → share of requests answered
     /// with `error_status`.
     pub error_rates: BTreeMap<String, f64>,
-    /// 500 unless set.
+    /// 500 unless set. 429 answers as the gateway throttles: `429050` "Too many requests" with
+    /// `Retry-After`.
     pub error_status: Option<u16>,
+    /// The `Retry-After` seconds of a 429 (1 unless set).
+    pub retry_after_seconds: Option<u64>,
+    /// Experience Platform permissions the technical account lacks ("View Destinations",
+    /// "Activate Destinations", "View Profiles", "View Segments"): the calls that need one
+    /// are answered 403 as their service does.
+    pub missing_permissions: Vec<String>,
     /// IMS answers 503.
     pub ims_outage: bool,
     /// Overrides IMS `expires_in` for tokens issued from now on.

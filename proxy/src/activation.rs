@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::{
     Json,
     body::Bytes,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
-use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse};
+use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse, PATH as ADHOCRUN_PATH};
 use shared::guardrails::{self, RunInProgress, Snapshot, Violation};
 use shared::plan::Plan;
 use shared::portal::{ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Outcome, Role};
@@ -21,7 +21,7 @@ use crate::config::ApiVersion;
 use crate::error::ApiError;
 use crate::facts::PlatformFacts;
 use crate::store::FirstAnswer;
-use crate::upstream::PostFailure;
+use crate::upstream::{PostFailure, UpstreamError};
 use crate::{AppState, RequestId};
 
 const MAX_KEY_LENGTH: usize = 200;
@@ -364,6 +364,12 @@ async fn send(
                 unknown(&format!("its answer could not be read: {e}")),
             )
         });
+    }
+    // Throttled, or not permitted: nothing was started.
+    if let refusal @ (UpstreamError::Throttled { .. } | UpstreamError::MissingPermission { .. }) =
+        answer.refusal(&Method::POST, ADHOCRUN_PATH)
+    {
+        return Err((Outcome::Rejected, refusal.into()));
     }
     if answer.status.is_server_error() {
         // The Platform may have started some runs before failing: the reconciler will look.

@@ -19,6 +19,17 @@ pub enum Route {
 }
 
 impl Route {
+    /// The Experience Platform permission the technical account needs for this call: the four
+    /// that ad-hoc activation needs (EFN-DOC, BATCH-API-DOC).
+    pub fn permission(self) -> &'static str {
+        match self {
+            Self::Flows | Self::Flow | Self::Runs | Self::Run => "View Destinations",
+            Self::SegmentDefinitions | Self::SegmentDefinition | Self::Audiences => "View Segments",
+            Self::ExportJobs => "View Profiles",
+            Self::AdhocRun => "Activate Destinations",
+        }
+    }
+
     /// For metrics: the route without its ids.
     pub fn name(self) -> &'static str {
         match self {

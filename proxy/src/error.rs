@@ -53,6 +53,13 @@ pub enum ApiError {
         message: String,
         rejection: Option<AdhocRunRejection>,
     },
+    #[error("{message}")]
+    PlatformThrottled {
+        message: String,
+        retry_after_seconds: u64,
+    },
+    #[error("{0}")]
+    PlatformPermissionMissing(String),
     #[error("{0}")]
     UpstreamUnreachable(String),
     #[error("{0}")]
@@ -68,7 +75,10 @@ impl ApiError {
             Self::Forbidden(_) | Self::CrossSite(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::PlatformThrottled { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            Self::PlatformPermissionMissing(_) => StatusCode::FORBIDDEN,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Guardrails(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::IdempotencyKeyReused => StatusCode::CONFLICT,
@@ -88,6 +98,8 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::PlatformThrottled { .. } => ErrorCode::PlatformThrottled,
+            Self::PlatformPermissionMissing(_) => ErrorCode::PlatformPermissionMissing,
             Self::BadRequest { code, .. } => *code,
             Self::Guardrails(_) => ErrorCode::GuardrailViolation,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
@@ -137,6 +149,10 @@ impl IntoResponse for ApiError {
         if let Self::RateLimited {
             retry_after_seconds,
             ..
+        }
+        | Self::PlatformThrottled {
+            retry_after_seconds,
+            ..
         } = &self
             && let Ok(value) = HeaderValue::from_str(&retry_after_seconds.to_string())
         {
@@ -155,6 +171,15 @@ impl From<UpstreamError> for ApiError {
                 message: error.to_string(),
                 rejection: None,
             },
+            UpstreamError::Throttled {
+                retry_after_seconds,
+            } => Self::PlatformThrottled {
+                message: error.to_string(),
+                retry_after_seconds: *retry_after_seconds,
+            },
+            UpstreamError::MissingPermission { .. } => {
+                Self::PlatformPermissionMissing(error.to_string())
+            }
             UpstreamError::TooLarge => Self::Upstream {
                 status: StatusCode::BAD_GATEWAY,
                 message: error.to_string(),

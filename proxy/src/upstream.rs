@@ -29,6 +29,8 @@ const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: Option<HeaderValue>,
+    /// `Retry-After` in seconds, on a throttled answer.
+    pub retry_after: Option<u64>,
     pub body: Bytes,
 }
 
@@ -42,7 +44,42 @@ impl Answer {
         self.platform_error()
             .map_or_else(|| self.status.to_string(), |e| e.message().to_owned())
     }
+
+    /// A refusal that says what to do: wait when throttled, name the permission when the
+    /// technical account lacks one; otherwise the Platform's own words.
+    pub fn refusal(&self, method: &axum::http::Method, path: &str) -> UpstreamError {
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            return UpstreamError::Throttled {
+                retry_after_seconds: self.retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECONDS),
+            };
+        }
+        let path = path.split('?').next().unwrap_or_default().to_owned();
+        let credential_refused = self
+            .platform_error()
+            .is_some_and(|e| e.is_credential_refusal());
+        if self.status == StatusCode::FORBIDDEN
+            && !credential_refused
+            && let Some(route) = crate::allowlist::classify(method, &path)
+        {
+            return UpstreamError::MissingPermission {
+                permission: route.permission(),
+                path,
+                message: self.error_message(),
+            };
+        }
+        UpstreamError::Refused {
+            status: self.status,
+            path,
+            message: self.error_message(),
+        }
+    }
 }
+
+/// When a throttled answer names no wait.
+const DEFAULT_RETRY_AFTER_SECONDS: u64 = 5;
+/// The longest `Retry-After` the portal waits out itself before trying again; a longer one is
+/// passed on to the user.
+const LONGEST_WAIT_HONOURED: Duration = Duration::from_secs(5);
 
 /// Why a call got no answer from the Platform.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +91,18 @@ pub enum UpstreamError {
     #[error("The Platform refused {path} ({message}).")]
     Refused {
         status: StatusCode,
+        path: String,
+        message: String,
+    },
+    #[error(
+        "The Platform is throttling the portal's requests (Too many requests). Try again in {retry_after_seconds} s."
+    )]
+    Throttled { retry_after_seconds: u64 },
+    #[error(
+        "The portal's technical account lacks the Experience Platform permission \"{permission}\", which {path} needs ({message}). An administrator must add it to the role of the account's API credential in Experience Platform's Permissions."
+    )]
+    MissingPermission {
+        permission: &'static str,
         path: String,
         message: String,
     },
@@ -134,6 +183,22 @@ impl Platform {
                             refreshed = true;
                             continue;
                         }
+                        Ok(answer)
+                            if answer.status == StatusCode::TOO_MANY_REQUESTS
+                                && attempt < GET_ATTEMPTS =>
+                        {
+                            match honoured_wait(&answer) {
+                                Some(wait) => {
+                                    tracing::debug!(
+                                        attempt,
+                                        "throttled on GET {path_and_query}; waiting {wait:?}"
+                                    );
+                                    tokio::time::sleep(wait).await;
+                                    continue;
+                                }
+                                None => return Ok(answer),
+                            }
+                        }
                         Ok(answer) if is_retryable(answer.status) && attempt < GET_ATTEMPTS => {
                             answer.status.to_string()
                         }
@@ -166,11 +231,7 @@ impl Platform {
                 .to_owned()
         };
         if !answer.status.is_success() {
-            return Err(UpstreamError::Refused {
-                status: answer.status,
-                path: path(),
-                message: answer.error_message(),
-            });
+            return Err(answer.refusal(&axum::http::Method::GET, &path()));
         }
         serde_json::from_slice(&answer.body).map_err(|e| UpstreamError::Unreadable {
             path: path(),
@@ -185,6 +246,7 @@ impl Platform {
         request_id: &str,
     ) -> Result<Answer, PostFailure> {
         let mut refreshed = false;
+        let mut waited = false;
         loop {
             let token = self
                 .tokens
@@ -221,6 +283,16 @@ impl Platform {
             {
                 self.tokens.invalidate(&token).await;
                 refreshed = true;
+                continue;
+            }
+            // A throttled request was not carried out: sending it again after the wait the
+            // Platform asks for cannot start anything twice.
+            if answer.status == StatusCode::TOO_MANY_REQUESTS
+                && !waited
+                && let Some(wait) = honoured_wait(&answer)
+            {
+                waited = true;
+                tokio::time::sleep(wait).await;
                 continue;
             }
             return Ok(answer);
@@ -273,6 +345,11 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    // Seconds only; an HTTP date is read as no wait given.
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.trim().parse().ok());
     if response
         .content_length()
         .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
@@ -289,8 +366,15 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
     Ok(Answer {
         status,
         content_type,
+        retry_after,
         body: Bytes::from(body),
     })
+}
+
+/// The wait a throttled answer asks for, if the portal should wait it out itself.
+fn honoured_wait(answer: &Answer) -> Option<Duration> {
+    let wait = Duration::from_secs(answer.retry_after.unwrap_or(1));
+    (wait <= LONGEST_WAIT_HONOURED).then_some(wait)
 }
 
 fn is_invalid_token(answer: &Answer) -> bool {

@@ -96,6 +96,10 @@ error_codes! {
     NoFirstAnswer => "NO_FIRST_ANSWER",
     ImsUnavailable => "IMS_UNAVAILABLE",
     PlatformError => "PLATFORM_ERROR",
+    /// The Platform answered 429: wait as long as `Retry-After` says.
+    PlatformThrottled => "PLATFORM_THROTTLED",
+    /// The technical account lacks an Experience Platform permission; the message names it.
+    PlatformPermissionMissing => "PLATFORM_PERMISSION_MISSING",
     PlatformUnreachable => "PLATFORM_UNREACHABLE",
     OutcomeUnknown => "OUTCOME_UNKNOWN",
     /// The reconciler found no run for an activation of unknown outcome.

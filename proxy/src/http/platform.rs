@@ -12,6 +12,7 @@ use axum::{
 use super::RequestId;
 use crate::error::ApiError;
 use crate::media::is_json;
+use crate::upstream::UpstreamError;
 use crate::{AppState, activation, allowlist, auth};
 
 pub async fn api_not_found(uri: OriginalUri) -> ApiError {
@@ -45,11 +46,14 @@ pub async fn forward(
     };
     let answer = state.platform.get(&path_and_query, &request_id.0).await?;
     if !answer.status.is_success() {
-        let message = answer.error_message();
-        return Err(ApiError::Upstream {
-            status: answer.status,
-            message,
-            rejection: None,
+        return Err(match answer.refusal(&method, &path_and_query) {
+            refusal @ (UpstreamError::Throttled { .. }
+            | UpstreamError::MissingPermission { .. }) => refusal.into(),
+            _ => ApiError::Upstream {
+                status: answer.status,
+                message: answer.error_message(),
+                rejection: None,
+            },
         });
     }
     // Every allowlisted call answers JSON; anything else (an HTML error page of a proxy in

@@ -199,3 +199,125 @@ async fn a_wrong_client_secret_is_named_and_never_shown() {
     assert!(!text.contains("not-the-secret-4f9a"), "{text}");
     assert_no_secret(&text, "the answer");
 }
+
+const FLOWS: &str = "/api/platform/data/foundation/flowservice/flows";
+
+#[tokio::test]
+async fn a_throttled_call_waits_as_long_as_the_platform_asks_and_then_goes_through() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let (_, cart) = portal
+        .pick("Flash sale drop (S3)", "Cart abandoners (7 days)")
+        .await;
+    // Every second call of each route is throttled with `Retry-After: 1`.
+    portal
+        .set_faults(json!({"errorRates": {
+            "GET /data/foundation/flowservice/flows": 0.5,
+            "POST /data/core/activation/disflowprovider/adhocrun": 0.5,
+        }, "errorStatus": 429, "retryAfterSeconds": 1}))
+        .await;
+    let first = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    let throttled = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(throttled.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the portal waited {:?}",
+        started.elapsed()
+    );
+    // A throttled activation was not carried out: sent again once after the wait, it starts
+    // its runs exactly once.
+    let (status, body) = activate(&portal, json!({&flow: [&vip]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = activate(&portal, json!({&flow: [&cart]})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let log = portal.emulator_log().await;
+    let statuses: Vec<u64> = log["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["route"].as_str().unwrap().ends_with("/adhocrun"))
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [200, 429, 200],
+        "two accepted, one throttled in between"
+    );
+}
+
+#[tokio::test]
+async fn a_long_throttle_is_passed_on_with_its_wait_and_not_hammered() {
+    let portal = TestPortal::start().await;
+    portal
+        .set_faults(
+            json!({"errorRates": {"GET /data/foundation/flowservice/flows": 1.0},
+            "errorStatus": 429, "retryAfterSeconds": 60}),
+        )
+        .await;
+    let response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "60");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "PLATFORM_THROTTLED");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("Try again in 60 s"),
+        "{body}"
+    );
+    let flows_calls = portal
+        .platform_log()
+        .await
+        .into_iter()
+        .filter(|r| r.contains("/flows"))
+        .count();
+    assert_eq!(flows_calls, 1);
+}
+
+#[tokio::test]
+async fn a_missing_permission_is_named_for_each_call_that_needs_it() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal
+        .set_faults(json!({"missingPermissions": ["Activate Destinations"]}))
+        .await;
+    let (status, body) = activate(&portal, json!({&flow: [&vip]})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "PLATFORM_PERMISSION_MISSING");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"Activate Destinations\""),
+        "{body}"
+    );
+    let history: Value = portal.get_json("/api/history", ACTIVATOR).await;
+    assert_eq!(history["items"][0]["outcome"], "rejected");
+    for (permission, path) in [
+        ("View Destinations", FLOWS),
+        ("View Segments", "/api/platform/data/core/ups/audiences"),
+        ("View Profiles", "/api/platform/data/core/ups/export/jobs"),
+    ] {
+        portal
+            .set_faults(json!({"missingPermissions": [permission]}))
+            .await;
+        let response = portal.get(path, "viewer-token").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "PLATFORM_PERMISSION_MISSING", "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("\"{permission}\"")),
+            "{body}"
+        );
+    }
+}

@@ -86,6 +86,14 @@ impl PlatformError {
         }
     }
 
+    /// The gateway refusing the credentials themselves (troubleshooting guide: 403000 API key
+    /// required, 403003 API key invalid, 403010 token missing, 403025 profile not valid, 403027
+    /// user region missing), as opposed to a permission the account lacks.
+    pub fn is_credential_refusal(&self) -> bool {
+        matches!(self, Self::Gateway { error_code, .. }
+            if ["403000", "403003", "403010", "403025", "403027"].contains(&error_code.0.as_str()))
+    }
+
     pub fn is_invalid_token(&self) -> bool {
         match self {
             Self::Gateway {
