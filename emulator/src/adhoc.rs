@@ -106,6 +106,7 @@ async fn run(
                 segment_id: segment_id.to_string(),
                 created_at: now,
                 finishes_at: now.plus_seconds(config.run_seconds),
+                scheduled: false,
                 writing: false,
                 completion: None,
             });
@@ -190,6 +191,21 @@ fn check(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "Destination instance {dataflow_id} is not a batch file destination; ad hoc activation exports files only"
+                ),
+            ));
+        }
+        // ADHOC-DOC: ad-hoc jobs cannot run in parallel with a scheduled export; Adobe does not
+        // document the refusal's words.
+        if let Some(run) = sandbox
+            .runs
+            .iter()
+            .find(|r| r.flow_id == *dataflow_id && r.scheduled && r.is_in_progress())
+        {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "A scheduled export of destination instance {dataflow_id} is in progress (run {}); ad hoc activation can run after it has finished",
+                    run.id
                 ),
             ));
         }

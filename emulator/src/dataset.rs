@@ -277,6 +277,7 @@ pub fn demo_sandbox_with_bulk(now: EpochMillis, bulk: usize) -> Sandbox {
         segment_id: segments[2].id.clone(),
         created_at: now.plus_seconds(-60),
         finishes_at: now.plus_seconds(30 * 60),
+        scheduled: true,
         writing: false,
         completion: None,
     };

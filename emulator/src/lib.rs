@@ -31,7 +31,8 @@ use shared::time::EpochMillis;
 pub use clock::Clock;
 pub use faults::Faults;
 pub use world::ORG_ID;
-use world::{Completion, Sandbox, World, Written};
+use world::{Completion, World, Written};
+pub use world::{RunSchedule, Sandbox};
 
 /// The credentials the emulated IMS accepts.
 #[derive(Clone, Debug)]

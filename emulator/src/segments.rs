@@ -25,6 +25,8 @@ pub fn routes() -> Router<Emulator> {
         .route(&format!("{DEFINITIONS_PATH}/{{id}}"), get(get_definition))
         .route(AUDIENCES_PATH, get(list_audiences))
         .route(export_job::PATH, get(list_export_jobs))
+        // Where `link.next` points, as Adobe's example writes it: `/export/jobs/?limit=...`.
+        .route(&format!("{}/", export_job::PATH), get(list_export_jobs))
 }
 
 const MAX_LIMIT: u64 = 100;

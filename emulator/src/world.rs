@@ -161,6 +161,8 @@ pub struct RunRecord {
     pub created_at: EpochMillis,
     /// When the export is due to be written.
     pub finishes_at: EpochMillis,
+    /// Started by the dataflow's schedule, not by adhocrun.
+    pub scheduled: bool,
     pub writing: bool,
     pub completion: Option<Completion>,
 }
@@ -266,7 +268,10 @@ impl RunRecord {
                     output_file_count: Some(written.map_or(0, |w| w.files.len() as u64)),
                     ..FileSummary::default()
                 }),
-                status_summary: Some(StatusSummary { status, errors }),
+                status_summary: Some(StatusSummary {
+                    status: status.clone(),
+                    errors,
+                }),
             }),
             activities: Vec::new(),
         };
@@ -420,6 +425,7 @@ impl Sandbox {
                             segment_id: selector.id.clone(),
                             created_at: at,
                             finishes_at: at.plus_seconds(running_seconds),
+                            scheduled: true,
                             writing: false,
                             completion: None,
                         });

@@ -27,12 +27,19 @@ pub fn start_time() -> EpochMillis {
 
 impl Platform {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// With the demo sandbox changed by `adjust` first.
+    pub async fn start_with(adjust: impl FnOnce(&mut emulator::Sandbox)) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let now = start_time();
+        let mut sandbox = dataset::demo_sandbox(now);
+        adjust(&mut sandbox);
         let emulator = Emulator::new(
             Config::new(data_dir.path()),
             Clock::manual(now),
-            vec![dataset::demo_sandbox(now)],
+            vec![sandbox],
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -104,6 +111,18 @@ impl Platform {
             .await
             .unwrap();
         (response.status(), response.json().await.unwrap())
+    }
+
+    /// Loads entities of any shape through the admin API.
+    pub async fn load(&self, entities: Value) {
+        let response = self
+            .client
+            .post(format!("{}/emulator/entities", self.url))
+            .json(&entities)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
     }
 
     pub async fn advance(&self, seconds: i64) {

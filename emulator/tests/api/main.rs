@@ -7,3 +7,4 @@ mod gateway;
 mod helpers;
 mod ims;
 mod listing;
+mod shapes;

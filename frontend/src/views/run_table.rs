@@ -16,13 +16,15 @@ pub struct OrderState {
     pub error: Option<String>,
 }
 
-/// The words for a run's status, and the CSS class that marks it.
-pub fn status_key(run: Option<&Run>) -> (Key, &'static str) {
+/// The words for a run's status (a status the portal does not know as the Platform wrote it),
+/// and the CSS class that marks it.
+pub fn status_key(run: Option<&Run>) -> (Result<Key, String>, &'static str) {
     match run.map(Run::status) {
-        Some(RunStatus::Success) => (Key::StatusSuccess, "success"),
-        Some(RunStatus::Failed) => (Key::StatusFailed, "failed"),
-        Some(RunStatus::InProgress) => (Key::StatusProcessing, "processing"),
-        None => (Key::StatusUnknown, "unknown"),
+        Some(RunStatus::Success) => (Ok(Key::StatusSuccess), "success"),
+        Some(RunStatus::Failed) => (Ok(Key::StatusFailed), "failed"),
+        Some(RunStatus::InProgress) => (Ok(Key::StatusProcessing), "processing"),
+        Some(RunStatus::Other(raw)) => (Err(raw), "processing"),
+        None => (Ok(Key::StatusUnknown), "unknown"),
     }
 }
 
@@ -68,7 +70,10 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView 
                                 <td>{o.destination.clone()}</td>
                                 <td>
                                     <span class=format!("status status-{class}") aria-busy=(!finished).to_string()>
-                                        {move || t(status)}
+                                        {move || match &status {
+                                            Ok(key) => t(*key).to_owned(),
+                                            Err(raw) => raw.clone(),
+                                        }}
                                     </span>
                                 </td>
                                 <td>{records.filter(|_| finished).map(format::count)}</td>

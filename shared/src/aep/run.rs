@@ -82,7 +82,7 @@ impl Run {
         self.metrics
             .as_ref()
             .and_then(|m| m.status_summary.as_ref())
-            .map_or(RunStatus::InProgress, |s| s.status)
+            .map_or(RunStatus::InProgress, |s| s.status.clone())
     }
 }
 
@@ -223,35 +223,38 @@ pub struct Activity {
 }
 
 /// Sources disagree on case (`Success` in the schema, `success` in examples) and on the
-/// in-between values: compare case-insensitively and treat anything unknown as still running.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// in-between values: compare case-insensitively; a value the portal does not know is kept as
+/// written, shown, and counted as not finished (it may still be running).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RunStatus {
     InProgress,
     Success,
     Failed,
+    Other(String),
 }
 
 impl RunStatus {
-    pub fn is_finished(self) -> bool {
-        self != Self::InProgress
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Success | Self::Failed)
     }
 
     pub fn parse(text: &str) -> Self {
-        if text.eq_ignore_ascii_case("success") {
-            Self::Success
-        } else if text.eq_ignore_ascii_case("failed") {
-            Self::Failed
-        } else {
-            Self::InProgress
+        match text.to_ascii_lowercase().as_str() {
+            "success" => Self::Success,
+            "failed" => Self::Failed,
+            // DEST-SPEC's enum, SORT-DOC's run state.
+            "processing" | "waiting" | "inprogress" => Self::InProgress,
+            _ => Self::Other(text.to_owned()),
         }
     }
 
     /// How the Platform's examples write it (lower case; the schema's enum says `Processing`).
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(&self) -> &str {
         match self {
             Self::InProgress => "processing",
             Self::Success => "success",
             Self::Failed => "failed",
+            Self::Other(raw) => raw,
         }
     }
 }
@@ -273,7 +276,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn status_is_read_in_any_case_and_unknown_means_running() {
+    fn status_is_read_in_any_case_and_unknown_is_kept_and_unfinished() {
         for (text, status) in [
             ("success", RunStatus::Success),
             ("Success", RunStatus::Success),
@@ -281,9 +284,12 @@ mod tests {
             ("Processing", RunStatus::InProgress),
             ("Waiting", RunStatus::InProgress),
             ("inProgress", RunStatus::InProgress),
+            ("Cancelling", RunStatus::Other("Cancelling".into())),
         ] {
             assert_eq!(RunStatus::parse(text), status, "{text}");
         }
+        assert!(!RunStatus::parse("Cancelling").is_finished());
+        assert_eq!(RunStatus::parse("Cancelling").as_str(), "Cancelling");
     }
 
     #[test]
