@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { openDestination, screenshot, segment, setScheduledExportRunning } from "./helpers";
+import { clearLoaded, dataflow, loadIntoPlatform, openDestination, screenshot, segment, setScheduledExportRunning } from "./helpers";
 
 async function expectBlocked(page: Page, violation: RegExp) {
   await expect(page.locator(".violations")).toContainText(violation);
@@ -23,14 +23,33 @@ test("a segment with a run in progress is marked and blocked", async ({ page }) 
   await expectBlocked(page, /already has a run in progress/);
 });
 
-test("a segment running on another destination is caught when Activate is pressed", async ({ page }) => {
-  // "Loyalty gold members" is busy on CRM sync; the Flash sale picker only knows its own runs.
+test("a segment running on another destination is marked before anything is pressed", async ({ page }) => {
+  // "Loyalty gold members" is busy on CRM sync; Flash sale drop maps it too.
   await openDestination(page, "Flash sale drop (S3)");
+  await expect(page.locator("li.segment", { hasText: "Loyalty gold members" })).toContainText("Run in progress");
   await segment(page, "Loyalty gold members").check();
-  await expect(page.getByText("This plan passes every guardrail.")).toBeVisible();
-  await page.getByRole("button", { name: "Activate", exact: true }).click();
   await expectBlocked(page, /already has a run in progress/);
-  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+});
+
+test("a dataflow processing its scheduled export holds its other segments", async ({ page }) => {
+  await openDestination(page, "CRM sync (SFTP)");
+  await expect(page.locator("li.segment", { hasText: "Coffee subscription" })).toContainText("Blocked by a scheduled export");
+  await segment(page, "Coffee subscription").check();
+  await expectBlocked(page, /processing a run the portal did not start/);
+});
+
+test("a destination shows each segment's schedule and its recent runs", async ({ page }) => {
+  await openDestination(page, "CRM sync (SFTP)");
+  const schedules = page.getByRole("table", { name: "Each segment's schedule on this destination" });
+  const coffee = schedules.getByRole("row", { name: /Coffee subscription/ });
+  await expect(coffee).toContainText("DAILY");
+  await expect(coffee).toContainText("DAILY_FULL_EXPORT");
+  await expect(coffee).toContainText(/\d\d:00 UTC/);
+  await expect(coffee).toContainText("%DESTINATION%_%SEGMENT_ID%");
+  const runs = page.getByRole("table", { name: "Latest exports of this destination, scheduled and ad hoc" });
+  await expect(runs).toContainText("Loyalty gold members");
+  await expect(runs).toContainText("In progress");
+  await screenshot(page, "destination-detail");
 });
 
 test("a segment out of its schedule is marked and blocked", async ({ page }) => {
@@ -57,5 +76,44 @@ test("a running scheduled export blocks every activation", async ({ page }) => {
     await screenshot(page, "guardrail-export-running");
   } finally {
     await setScheduledExportRunning(false);
+  }
+});
+
+/** A destination dataflow as Flow Service writes one, mapping `segmentId`. */
+function loadedFlow(id: string, name: string, state: string, connectionSpec: string, segmentId: string, batch: boolean) {
+  const value: Record<string, unknown> = { id: segmentId, name: "Loaded audience", createTime: "1600000000" };
+  if (batch) value.exportMode = "DAILY_FULL_EXPORT";
+  return {
+    id, name, state,
+    flowSpec: { id: "71471eba-b620-49e4-90fd-23f1fa0174d8", version: "1.0" },
+    inheritedAttributes: {
+      properties: { isDestinationFlow: true },
+      targetConnections: [{ id: "tc", connectionSpec: { id: connectionSpec, version: "1.0" } }],
+    },
+    transformations: [{ name: "GeneralTransform", params: { segmentSelectors: { selectors: [{ type: "PLATFORM_SEGMENT", value }] } } }],
+  };
+}
+
+test("dataflows the portal cannot activate or classify are shown, not hidden", async ({ page, request }) => {
+  const { segments } = await dataflow(request, "Flash sale drop (S3)");
+  await loadIntoPlatform({
+    flows: [
+      loadedFlow("3b1f7c2e-8d4a-4f6b-9e21-5a7c0d9e8f10", "Loaded draft export", "draft", "4fce964d-3f37-408f-9778-e597338a21ee", segments[0], true),
+      loadedFlow("9a2e6d4c-1b3f-4c5d-8e7f-0a1b2c3d4e5f", "Loaded custom partner", "enabled", "c0ffee00-0000-4000-8000-000000000001", segments[0], false),
+    ],
+  });
+  try {
+    await page.goto("/activate");
+    const custom = page.getByRole("button", { name: /Loaded custom partner/ });
+    await expect(custom).toContainText("Unrecognised destination");
+    await expect(custom).toContainText("the Platform decides when you activate");
+    const draft = page.getByRole("button", { name: /Loaded draft export/ });
+    await expect(draft).toContainText("draft");
+    await draft.click();
+    await segment(page, "Loaded audience").check();
+    await expectBlocked(page, /"draft", not enabled/);
+    await screenshot(page, "loaded-dataflows");
+  } finally {
+    await clearLoaded();
   }
 });

@@ -81,3 +81,18 @@ export async function dataflow(request: APIRequestContext, name: string) {
   const segments: string[] = flow.transformations[0].params.segmentSelectors.selectors.map((s: { value: { id: string } }) => s.value.id);
   return { id: flow.id as string, segments };
 }
+
+/** Loads Platform entities of any shape into the emulator; `clearLoaded` removes them again. */
+export async function loadIntoPlatform(entities: { flows?: unknown[]; runs?: unknown[]; exportJobs?: unknown[] }) {
+  const response = await fetch(`${emulatorUrl}/emulator/entities`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(entities),
+  });
+  expect(response.ok).toBeTruthy();
+}
+
+export async function clearLoaded() {
+  const response = await fetch(`${emulatorUrl}/emulator/entities`, { method: "DELETE" });
+  expect(response.ok).toBeTruthy();
+}

@@ -3,11 +3,12 @@ import { activateThroughApi, dataflow, expectAccessible, openDestination, screen
 
 test("an activation appears in the history with its runs in the detail", async ({ page }) => {
   test.setTimeout(90_000);
-  await openDestination(page, "CRM sync (SFTP)");
-  await segment(page, "Store pickup users").check();
+  // CRM sync's scheduled export runs for the demo's first half hour.
+  await openDestination(page, "Data lake (Azure Blob)");
+  await segment(page, "Busan shoppers").check();
   await page.getByRole("button", { name: "Activate", exact: true }).click();
   await page.getByRole("button", { name: "Confirm activation" }).click();
-  await expect(page.getByRole("table", { name: "Runs" })).toContainText("Store pickup users");
+  await expect(page.getByRole("table", { name: "Runs" })).toContainText("Busan shoppers");
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
   const table = page.getByRole("table", { name: "History" });
@@ -20,9 +21,19 @@ test("an activation appears in the history with its runs in the detail", async (
   await expect(page).toHaveURL(/\/history\/[0-9a-f-]{36}$/);
   const runs = page.getByRole("table", { name: "Runs" });
   await expect(runs).toContainText("Succeeded", { timeout: 60_000 });
-  await expect(runs).toContainText("7,777");
+  // 21,760 profiles, one in forty without an identity to export.
+  await expect(runs).toContainText("21,216");
   await screenshot(page, "history-detail");
   await expectAccessible(page);
+
+  // The destination's recent runs say what the run received, activated and left out, and why.
+  await openDestination(page, "Data lake (Azure Blob)");
+  const recent = page.getByRole("table", { name: "Latest exports of this destination, scheduled and ad hoc" });
+  const row = recent.getByRole("row", { name: /Busan shoppers/ });
+  await expect(row).toContainText("21,760");
+  await expect(row).toContainText("21,216");
+  await expect(row).toContainText("544");
+  await expect(row).toContainText("ACTIVATION_BATCH-0000-SKIP");
 });
 
 test("the history filters by outcome", async ({ page }) => {

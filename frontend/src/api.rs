@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use shared::aep::adhoc::AdhocRunResponse;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
-use shared::aep::run::{Run, RunList, dataflow_runs_path};
+use shared::aep::run::{RUNS_IN_PROGRESS_PATH, Run, RunList, dataflow_runs_path};
 use shared::aep::segment::{Audience, AudienceList};
 use shared::facts::{self, DestinationFlowPages};
 use shared::plan::Plan;
@@ -97,6 +97,15 @@ pub async fn export_jobs() -> Result<Vec<ExportJob>, Problem> {
 pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
     Ok(
         get::<RunList>(&format!("{PLATFORM}{}", dataflow_runs_path(dataflow_id)))
+            .await?
+            .items,
+    )
+}
+
+/// The runs in progress on any dataflow (the newest hundred).
+pub async fn runs_in_progress() -> Result<Vec<Run>, Problem> {
+    Ok(
+        get::<RunList>(&format!("{PLATFORM}{RUNS_IN_PROGRESS_PATH}"))
             .await?
             .items,
     )

@@ -154,14 +154,14 @@ async fn each_dataflow_runs_its_scheduled_export_daily_and_holds_off_ad_hoc_runs
         .as_str()
         .unwrap();
     assert_eq!(
-        start_time_of_day, "13:00",
-        "the first dataflow's export is the hour after the start"
+        start_time_of_day, "14:00",
+        "the first dataflow's export is two hours after the start"
     );
     assert!(runs_of(&platform, &flow_id).await.is_empty());
 
-    platform.advance(3600 + 60).await;
+    platform.advance(2 * 3600 + 60).await;
     let running = runs_of(&platform, &flow_id).await;
-    assert!(!running.is_empty(), "the 13:00 export has started");
+    assert!(!running.is_empty(), "the 14:00 export has started");
     assert!(running.iter().all(|r| r["state"] == "inProgress"));
     let flow = platform.flow("Flash sale drop (S3)").await;
     assert_eq!(flow["lastRunDetails"]["state"], "inProgress");
@@ -195,9 +195,9 @@ async fn each_dataflow_runs_its_scheduled_export_daily_and_holds_off_ad_hoc_runs
             .collect::<BTreeSet<_>>()
     };
     let days = scheduled_at(&runs_of(&platform, &flow_id).await);
-    let thirteen = start_time().plus_seconds(3600).0;
+    let fourteen = start_time().plus_seconds(2 * 3600).0;
     assert!(
-        days.contains(&thirteen) && days.contains(&(thirteen + 86_400_000)),
+        days.contains(&fourteen) && days.contains(&(fourteen + 86_400_000)),
         "{days:?}"
     );
 }

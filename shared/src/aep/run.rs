@@ -13,6 +13,11 @@ pub fn dataflow_runs_path(dataflow_id: &str) -> String {
     format!("{RUNS_PATH}?property=flowId=={dataflow_id}&limit=100")
 }
 
+/// Every unfinished run of the sandbox, on any dataflow: SORT-DOC's run `state` filter. The
+/// browser marks a segment running elsewhere before anyone presses Activate.
+pub const RUNS_IN_PROGRESS_PATH: &str =
+    "/data/foundation/flowservice/runs?property=state==inProgress&limit=100";
+
 /// Where a run names the audiences it exports: its target summaries once it has written files,
 /// its source summaries while it runs (Adobe's example of a failed run has no target summaries).
 const ENTITY_SUMMARY_PATHS: [&str; 2] = [

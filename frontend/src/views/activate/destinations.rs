@@ -46,7 +46,7 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                             let id = id.clone();
                             move || state.selected.get().as_deref() == Some(id.as_str())
                         };
-                        let count = d.segments.len();
+                        let count = d.selectors.len();
                         let kind = d.kind.clone();
                         let flow_state = d.state.clone();
                         let unclassified = d.kind.is_unclassified();

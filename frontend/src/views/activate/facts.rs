@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::ExportJob;
-use shared::aep::flow::{Flow, FlowState};
+use shared::aep::flow::{Flow, FlowState, SelectorValue};
 use shared::aep::run::Run;
 use shared::aep::segment::Audience;
 use shared::guardrails::{self, DestinationKind, Limits, RunInProgress, Snapshot, Violation};
@@ -49,8 +49,18 @@ pub struct Destination {
     pub name: String,
     pub kind: DestinationKind,
     pub state: FlowState,
-    pub segments: Vec<(String, String)>,
+    /// The mapped audiences, with their schedules.
+    pub selectors: Vec<SelectorValue>,
     pub last_run: Option<String>,
+}
+
+impl Destination {
+    pub fn segment_name(&self, id: &str) -> Option<&str> {
+        self.selectors
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.name.as_str())
+    }
 }
 
 impl PartialEq for Facts {
@@ -88,10 +98,7 @@ impl Facts {
                 name: flow.name.clone(),
                 kind: DestinationKind::of(flow),
                 state: flow.state.clone(),
-                segments: flow
-                    .selectors()
-                    .map(|s| (s.id.clone(), s.name.clone()))
-                    .collect(),
+                selectors: flow.selectors().cloned().collect(),
                 last_run: flow.last_run_details.as_ref().and_then(|d| d.state.clone()),
             })
             .collect();

@@ -1,6 +1,7 @@
 //! The Activate view: destinations, their segments, the plan with its guardrails, confirmation,
 //! and the orders' runs.
 
+mod destination_detail;
 mod destinations;
 mod facts;
 mod orders;
@@ -16,6 +17,7 @@ use shared::aep::run::Run;
 use crate::api;
 use crate::i18n::{Key, t};
 use crate::views::loading::{LoadFailed, Loading};
+use destination_detail::DestinationDetail;
 use destinations::DestinationPicker;
 pub use facts::{Audiences, Facts};
 use orders::OrdersPanel;
@@ -24,6 +26,8 @@ use segments::SegmentPicker;
 
 /// The key of [`ActivateState::runs`] for the runs of the plan's segments.
 pub const PLAN_SEGMENTS: &str = "plan segments";
+/// The key of [`ActivateState::runs`] for the runs in progress on any dataflow.
+const IN_PROGRESS: &str = "in progress";
 
 /// What the view's panels share, handed to each as a prop.
 #[derive(Clone, Copy)]
@@ -59,6 +63,15 @@ pub fn ActivateView() -> impl IntoView {
     let export_jobs = LocalResource::new(api::export_jobs);
     let portal_runs = LocalResource::new(api::portal_runs);
     let runs = RwSignal::new(BTreeMap::new());
+    // Advisory, like the export jobs: a segment running on another destination is marked
+    // before anyone presses Activate; the portal asks again when they do.
+    leptos::task::spawn_local(async move {
+        if let Ok(found) = api::runs_in_progress().await {
+            runs.update(|runs| {
+                runs.insert(IN_PROGRESS.to_owned(), found);
+            });
+        }
+    });
     // The export jobs and the portal's own runs are advisory: without them the pickers still
     // draw, and the portal checks again (and the Platform refuses an activation during a
     // scheduled export).
@@ -107,6 +120,7 @@ pub fn ActivateView() -> impl IntoView {
                         <SegmentPicker state=state />
                         <PlanPanel state=state />
                     </div>
+                    <DestinationDetail state=state />
                     <OrdersPanel state=state />
                 }.into_any(),
             }}

@@ -87,10 +87,8 @@ pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
                     .and_then(|f| f.destination(&o.order.order).cloned())
                 {
                     o.segment = d
-                        .segments
-                        .iter()
-                        .find(|(id, _)| *id == o.order.segment)
-                        .map_or(o.segment, |(_, n)| n.clone());
+                        .segment_name(&o.order.segment)
+                        .map_or(o.segment, str::to_owned);
                     o.destination = d.name;
                 }
                 o

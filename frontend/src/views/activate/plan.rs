@@ -55,12 +55,7 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
         match segment {
             None => destination.map_or(dataflow.to_owned(), |d| d.name.clone()),
             Some(segment) => destination
-                .and_then(|d| {
-                    d.segments
-                        .iter()
-                        .find(|(id, _)| id == segment)
-                        .map(|(_, name)| name.clone())
-                })
+                .and_then(|d| d.segment_name(segment).map(str::to_owned))
                 .unwrap_or_else(|| segment.to_owned()),
         }
     };

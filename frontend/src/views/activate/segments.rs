@@ -76,12 +76,12 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
             .destination(&dataflow)
             .map(|destination| {
                 destination
-                    .segments
+                    .selectors
                     .iter()
-                    .map(|(id, name)| SegmentRow {
-                        id: id.clone(),
-                        name: name.clone(),
-                        haystack: format!("{} {}", name.to_lowercase(), id.to_lowercase()),
+                    .map(|s| SegmentRow {
+                        id: s.id.clone(),
+                        name: s.name.clone(),
+                        haystack: format!("{} {}", s.name.to_lowercase(), s.id.to_lowercase()),
                     })
                     .collect::<Vec<_>>()
             })
@@ -107,7 +107,9 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                 ViolationCode::OutOfSchedule => Badge::OutOfSchedule,
                 ViolationCode::FirstActivationWait => Badge::Waiting(v.ready_at.unwrap_or(now)),
                 ViolationCode::RunInProgress => Badge::Running,
-                ViolationCode::ScheduledExportRunning => Badge::ExportRunning,
+                ViolationCode::ScheduledExportRunning | ViolationCode::DataflowRunProcessing => {
+                    Badge::ExportRunning
+                }
                 _ => Badge::Blocked,
             },
         }
