@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use shared::aep::run::{RUNS_PATH, Run, RunList};
+use shared::aep::paging::FlowServiceList;
+use shared::aep::run::{RUNS_PATH, Run};
+use shared::aep::verbatim::Verbatim;
 use shared::portal::{HistoryDetail, OrderRun};
 
 use crate::error::ApiError;
@@ -46,7 +48,7 @@ pub async fn detail(
 }
 
 /// One run's latest answer and when it was fetched; its lock makes viewers wait for one fetch.
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Option<Run>)>>>;
+type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Option<Verbatim<Run>>)>>>;
 
 /// Latest known run per id, refreshed at most once per `ttl` however many ask.
 pub struct RunCache {
@@ -67,7 +69,7 @@ impl RunCache {
         platform: &Platform,
         run_id: &str,
         request_id: &str,
-    ) -> Result<Option<Run>, UpstreamError> {
+    ) -> Result<Option<Verbatim<Run>>, UpstreamError> {
         let slot = self
             .entries
             .lock()
@@ -84,7 +86,7 @@ impl RunCache {
             let _ = fetched;
             return Ok(run.clone());
         }
-        let list: RunList = platform
+        let list: FlowServiceList<Verbatim<Run>> = platform
             .get_json(&format!("{RUNS_PATH}/{run_id}"), request_id)
             .await?;
         let run = list.items.into_iter().next();

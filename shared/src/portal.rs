@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::aep::adhoc::{ActivationOrder, AdhocRunRejection};
 use crate::aep::run::Run;
+use crate::aep::verbatim::Verbatim;
 use crate::guardrails::{Limits, Violation};
 use crate::plan::Plan;
 use crate::time::EpochMillis;
@@ -286,8 +287,9 @@ pub struct HistoryDetail {
 #[serde(rename_all = "camelCase")]
 pub struct OrderRun {
     pub order: ActivationOrder,
+    /// As the Platform wrote it, fields the portal does not model included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run: Option<Run>,
+    pub run: Option<Verbatim<Run>>,
     /// Why the run could not be read this time (the record itself is still shown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -47,7 +47,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                             destination: r.order.order.clone(),
                             segment: r.order.segment.clone(),
                             order: r.order.clone(),
-                            run: r.run.clone(),
+                            run: r.run.as_deref().cloned(),
                             error: r.error.clone(),
                         }).collect::<Vec<_>>()
                     });

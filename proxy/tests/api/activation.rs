@@ -27,6 +27,11 @@ async fn an_activation_is_recorded_and_answered_with_the_platforms_orders() {
         detail["runs"][0]["run"]["metrics"]["statusSummary"]["status"],
         "processing"
     );
+    // The run as the Platform wrote it, fields the portal does not model included.
+    let run = &detail["runs"][0]["run"];
+    assert!(run["providerRefId"].is_string(), "{run}");
+    assert!(run["etag"].is_string(), "{run}");
+    assert_eq!(run["activities"].as_array().map(Vec::len), Some(2), "{run}");
 }
 
 #[tokio::test]

@@ -10,3 +10,4 @@ pub mod ims;
 pub mod paging;
 pub mod run;
 pub mod segment;
+pub mod verbatim;
