@@ -117,3 +117,17 @@ test("dataflows the portal cannot activate or classify are shown, not hidden", a
     await clearLoaded();
   }
 });
+
+test("an export job in a status the portal does not know is shown and blocks nothing", async ({ page }) => {
+  await loadIntoPlatform({
+    exportJobs: [{ id: "6c8f7e1a-0b1d-4c5e-9d2f-1a2b3c4d5e6f", status: "CANCELLING", schema: { name: "_xdm.context.profile" }, creationTime: Date.now() + 3_600_000 }],
+  });
+  try {
+    await openDestination(page, "Flash sale drop (S3)");
+    await expect(page.getByText(/Latest profile export job: 6c8f7e1a-0b1d-4c5e-9d2f-1a2b3c4d5e6f · CANCELLING \(a status the portal does not know/)).toBeVisible();
+    await segment(page, "Summer VIP shoppers").check();
+    await expect(page.getByText("This plan passes every guardrail.")).toBeVisible();
+  } finally {
+    await clearLoaded();
+  }
+});

@@ -105,6 +105,8 @@ catalogue! {
     DestinationsSegments => "segments", "세그먼트";
     DestinationsEnabled => "enabled", "활성";
     DestinationsDisabled => "disabled", "비활성";
+    ExportJobLatest => "Latest profile export job:", "최근 프로필 내보내기 작업:";
+    ExportJobUnknownStatus => "a status the portal does not know; it blocks nothing by itself", "포털이 모르는 상태이며, 그 자체로는 아무것도 막지 않습니다";
     DestinationFileExport => "File export", "파일 내보내기";
     DestinationStreaming => "streaming: no ad-hoc activation", "스트리밍: 애드혹 활성화 불가";
     DestinationUnclassified => "Unrecognised destination", "알 수 없는 대상";

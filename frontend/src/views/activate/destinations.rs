@@ -36,6 +36,12 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
         <section class="panel destinations" aria-labelledby="destinations-heading">
             <h2 id="destinations-heading">{move || t(Key::DestinationsTitle)}</h2>
             {move || destinations().is_empty().then(|| view! { <p>{t(Key::DestinationsEmpty)}</p> })}
+            {move || state.facts.get().and_then(|f| f.latest_export_job.clone()).map(|(id, status, known)| view! {
+                <p class="export-job">
+                    {t(Key::ExportJobLatest)} " " <code>{id}</code> " · " {status}
+                    {(!known).then(|| format!(" ({})", t(Key::ExportJobUnknownStatus)))}
+                </p>
+            })}
             <ul class="destination-list">
                 <For
                     each=destinations

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use shared::aep::adhoc::ActivationInfo;
-use shared::aep::export_job::ExportJob;
+use shared::aep::export_job::{ExportJob, ExportJobStatus};
 use shared::aep::flow::{Flow, FlowState, SelectorValue};
 use shared::aep::run::Run;
 use shared::aep::segment::Audience;
@@ -18,6 +18,9 @@ pub struct Facts(Arc<Inner>);
 
 pub struct Inner {
     pub destinations: Vec<Destination>,
+    /// The newest profile export job: its id, its status as written, and whether the portal
+    /// knows that status.
+    pub latest_export_job: Option<(String, String, bool)>,
     snapshot: Snapshot,
 }
 
@@ -102,8 +105,17 @@ impl Facts {
                 last_run: flow.last_run_details.as_ref().and_then(|d| d.state.clone()),
             })
             .collect();
+        let latest_export_job = export_jobs
+            .iter()
+            .filter(|j| j.is_profile_export())
+            .max_by_key(|j| j.creation_time)
+            .map(|j| {
+                let known = !matches!(j.status, ExportJobStatus::Other(_));
+                (j.id.to_string(), j.status.as_str().to_owned(), known)
+            });
         Some(Self(Arc::new(Inner {
             destinations,
+            latest_export_job,
             snapshot: Snapshot::new(&flows, in_progress, &export_jobs)
                 .with_portal_runs(portal_runs),
         })))
