@@ -7,11 +7,27 @@ async function expectBlocked(page: Page, violation: RegExp) {
   await expect(page.getByText("Fix the problems listed in the plan first.")).toBeVisible();
 }
 
-test("more than 80 entries cannot be activated", async ({ page }) => {
+test("more than 80 entries cannot be activated, and why stays in view", async ({ page }) => {
+  await page.setViewportSize({ width: 1300, height: 900 });
   await openDestination(page, "Bulk QA export (S3)");
   await page.getByRole("button", { name: "Select all matching" }).click();
   await expect(page.getByText("90 / 80 entries")).toBeVisible();
   await expectBlocked(page, /90 destination×segment entries; one job allows at most 80/);
+  const reason = page.locator(".violations li").first();
+  const inView = async () => {
+    const box = await reason.boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.y).toBeGreaterThanOrEqual(0);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(900);
+  };
+  await inView();
+  // Scrolled down to the last entries, the reason and the button are still in view.
+  await page.locator(".plan-group li").last().scrollIntoViewIfNeeded();
+  await inView();
+  await expect(page.getByRole("button", { name: "Activate", exact: true })).toBeInViewport();
+  // The entries are grouped per destination, and a whole destination is removed at once.
+  await page.getByRole("button", { name: "Remove all of this destination (Bulk QA export (S3))" }).click();
+  await expect(page.getByText("0 / 80 entries")).toBeVisible();
   await screenshot(page, "guardrail-81");
 });
 
@@ -40,6 +56,8 @@ test("a dataflow processing its scheduled export holds its other segments", asyn
 
 test("a destination shows each segment's schedule and its recent runs", async ({ page }) => {
   await openDestination(page, "CRM sync (SFTP)");
+  // Closed at first (a destination may map thousands of segments), drawn when opened.
+  await page.getByText("Each segment's schedule on this destination (10)").click();
   const schedules = page.getByRole("table", { name: "Each segment's schedule on this destination" });
   const coffee = schedules.getByRole("row", { name: /Coffee subscription/ });
   await expect(coffee).toContainText("DAILY");

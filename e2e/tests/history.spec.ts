@@ -13,7 +13,12 @@ test("an activation appears in the history with its runs in the detail", async (
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
   const table = page.getByRole("table", { name: "History" });
   await expect(table).toContainText("Accepted");
-  await expect(table.getByRole("row").nth(1)).toContainText("demo");
+  const first = table.getByRole("row").nth(1);
+  await expect(first).toContainText("demo");
+  // Names, not ids: the destination and the segment as a marketer knows them.
+  await expect(first).toContainText("Data lake (Azure Blob)");
+  await expect(first).toContainText("부산 고객 / Busan shoppers");
+  await expect(first).not.toContainText(/[0-9a-f]{8}-[0-9a-f]{4}-/);
   await screenshot(page, "history");
   await expectAccessible(page);
 
@@ -23,8 +28,28 @@ test("an activation appears in the history with its runs in the detail", async (
   await expect(runs).toContainText("Succeeded", { timeout: 60_000 });
   // 21,760 profiles, one in forty without an identity to export.
   await expect(runs).toContainText("21,216");
+  await expect(runs).toContainText("Data lake (Azure Blob)");
+  // The detail names things, with each id beside its name and a button that copies it.
+  const plan = page.locator("ul.plan-names");
+  await expect(plan).toContainText("Data lake (Azure Blob)");
+  await expect(plan).toContainText("부산 고객 / Busan shoppers");
+  await expect(plan.locator("code.id")).toHaveCount(2);
+  await expect(page.getByRole("button", { name: /^Copy the id / })).toHaveCount(2);
   await screenshot(page, "history-detail");
   await expectAccessible(page);
+
+  // Back in the list, the row says how the runs went, in English and in Korean.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
+  await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toContainText("1 / 1 succeeded", { timeout: 20_000 });
+  await page.getByLabel("Runs", { exact: true }).selectOption("succeeded");
+  await expect(page).toHaveURL(/runs=succeeded/);
+  await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toContainText("Busan shoppers");
+  await page.getByLabel("Language").selectOption("ko");
+  const koRow = page.getByRole("table", { name: "기록" }).getByRole("row").nth(1);
+  await expect(koRow).toContainText("1 / 1 성공");
+  await expect(koRow).toContainText("부산 고객");
+  await screenshot(page, "history-ko");
+  await page.getByLabel("언어").selectOption("en");
 
   // The destination's recent runs say what the run received, activated and left out, and why.
   await openDestination(page, "Data lake (Azure Blob)");
@@ -80,4 +105,21 @@ test("the history filters by date, the until date included", async ({ page }) =>
   await page.getByLabel("From date").fill(today);
   await expect(page.locator(".results")).toHaveAttribute("aria-busy", "false");
   await expect(table).toContainText("Rejected");
+});
+
+test("the history's filters live in the address and choose destinations by name", async ({ page }) => {
+  const azure = await dataflow(page.request, "Data lake (Azure Blob)");
+  await page.goto("/history");
+  await page.getByLabel("Destination", { exact: true }).selectOption({ label: "Data lake (Azure Blob)" });
+  await expect(page).toHaveURL(new RegExp(`destination=${azure.id}`));
+  await page.getByLabel("Segment (name or id)").fill("busan");
+  await page.getByLabel("Segment (name or id)").press("Enter");
+  await page.getByLabel("Segment (name or id)").blur();
+  await expect(page).toHaveURL(/segment=busan/);
+  // The address, opened anew, shows the same filtered view.
+  await page.reload();
+  await expect(page.getByLabel("Destination", { exact: true })).toHaveValue(azure.id);
+  await expect(page.getByLabel("Segment (name or id)")).toHaveValue("busan");
+  const rows = page.getByRole("table", { name: "History" }).getByRole("row");
+  await expect(rows.nth(1)).toContainText("Busan shoppers");
 });

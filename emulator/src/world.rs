@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use shared::aep::export_job::{ExportJob, ExportJobId, ExportJobStatus, PROFILE_SCHEMA};
-use shared::aep::flow::{Flow, FlowState, SpecRef};
+use shared::aep::flow::{Flow, FlowState, Schedule, SpecRef};
 use shared::aep::run::{
     DurationSummary, EntityCounts, FileSummary, Info, RecordSummary, Run, RunMetrics, RunStatus,
     SizeSummary, StatusSummary,
@@ -14,7 +14,7 @@ use shared::aep::run::{
 use shared::aep::segment::{
     Audience, AudienceCounts, AudienceMetrics, SchemaRef, SegmentDefinition,
 };
-use shared::time::EpochMillis;
+use shared::time::{Date, EpochMillis};
 
 use crate::export::{Compression, FileType};
 use crate::ids::IdGenerator;
@@ -150,6 +150,39 @@ pub fn profile_export_job(
         creation_time: Some(created),
         update_time: Some(updated),
     }
+}
+
+/// When a selector's schedule exports on `day`: from its start time (`HH:MM` UTC), once for
+/// `DAILY` (and `ONCE`, on its start date only), every N hours for `EVERY_N_HOURS`.
+fn export_times(schedule: &Schedule, day: Date) -> Vec<EpochMillis> {
+    let Some((hour, minute)) = schedule.start_time.as_deref().and_then(|t| {
+        let (hour, minute) = t.split_once(':')?;
+        Some((
+            hour.trim().parse::<i64>().ok()?,
+            minute.trim().parse::<i64>().ok()?,
+        ))
+    }) else {
+        return Vec::new();
+    };
+    let first = day.start_millis().plus_seconds(hour * 3600 + minute * 60);
+    let frequency = schedule.frequency.as_deref().unwrap_or("DAILY");
+    if frequency.eq_ignore_ascii_case("ONCE") {
+        return if schedule.start_date == Some(day) {
+            vec![first]
+        } else {
+            Vec::new()
+        };
+    }
+    let every_hours = frequency
+        .strip_prefix("EVERY_")
+        .and_then(|rest| rest.strip_suffix("_HOURS"))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| (1..24).contains(n))
+        .unwrap_or(24);
+    (0..24 / every_hours)
+        .map(|k| first.plus_seconds(k * every_hours * 3600))
+        .filter(|at| at.utc_date() == day)
+        .collect()
 }
 
 /// A Flow Service run of one audience on one dataflow.
@@ -409,26 +442,21 @@ impl Sandbox {
                     let Some(schedule) = &selector.schedule else {
                         continue;
                     };
-                    let Some(hour) = schedule
-                        .start_time
-                        .as_deref()
-                        .and_then(|t| t.get(..2)?.parse::<i64>().ok())
-                    else {
-                        continue;
-                    };
-                    let at = day.start_millis().plus_seconds(hour * 3600);
-                    let mapped_before = selector.create_time.is_none_or(|t| t.to_millis() < at);
-                    if from < at && at <= now && schedule.covers(day) && mapped_before {
-                        started.push(RunRecord {
-                            id: ids.uuid(),
-                            flow_id: dataflow.flow.id.clone(),
-                            segment_id: selector.id.clone(),
-                            created_at: at,
-                            finishes_at: at.plus_seconds(running_seconds),
-                            scheduled: true,
-                            writing: false,
-                            completion: None,
-                        });
+                    let mapped_at = selector.create_time.map(|t| t.to_millis());
+                    for at in export_times(schedule, day) {
+                        let mapped_before = mapped_at.is_none_or(|mapped| mapped < at);
+                        if from < at && at <= now && schedule.covers(day) && mapped_before {
+                            started.push(RunRecord {
+                                id: ids.uuid(),
+                                flow_id: dataflow.flow.id.clone(),
+                                segment_id: selector.id.clone(),
+                                created_at: at,
+                                finishes_at: at.plus_seconds(running_seconds),
+                                scheduled: true,
+                                writing: false,
+                                completion: None,
+                            });
+                        }
                     }
                 }
             }
@@ -508,5 +536,36 @@ impl Dataflow {
     /// Ad-hoc activation exports files: a streaming destination has none.
     pub fn writes_files(&self) -> bool {
         self.destination != crate::dataset::STREAMING_DESTINATION
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(frequency: &str, start_time: &str) -> Schedule {
+        Schedule {
+            frequency: Some(frequency.into()),
+            start_time: Some(start_time.into()),
+            start_date: Date::new(2026, 11, 1),
+            ..Schedule::default()
+        }
+    }
+
+    #[test]
+    fn exports_follow_the_start_time_and_the_frequency() {
+        let day = Date::new(2026, 11, 30).unwrap();
+        let at = |h: i64, m: i64| day.start_millis().plus_seconds(h * 3600 + m * 60);
+        assert_eq!(export_times(&schedule("DAILY", "22:30"), day), [at(22, 30)]);
+        assert_eq!(export_times(&schedule("DAILY", "9:00"), day), [at(9, 0)]);
+        assert_eq!(
+            export_times(&schedule("EVERY_6_HOURS", "02:00"), day),
+            [at(2, 0), at(8, 0), at(14, 0), at(20, 0)]
+        );
+        assert!(export_times(&schedule("ONCE", "02:00"), day).is_empty());
+        assert_eq!(
+            export_times(&schedule("ONCE", "02:00"), Date::new(2026, 11, 1).unwrap()).len(),
+            1
+        );
     }
 }

@@ -14,7 +14,9 @@ use serde_json::json;
 use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse, PATH as ADHOCRUN_PATH};
 use shared::guardrails::{self, RunInProgress, Snapshot, Violation};
 use shared::plan::Plan;
-use shared::portal::{ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Outcome, Role};
+use shared::portal::{
+    ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Names, Outcome, Role,
+};
 
 use crate::auth::{User, require_json, sha256_hex};
 use crate::config::ApiVersion;
@@ -64,6 +66,7 @@ pub async fn activate(
             key.as_deref(),
             &request_hash,
             oversize,
+            Names::default(),
         )
         .await);
     }
@@ -96,6 +99,19 @@ pub async fn activate(
         .claimed_run_ids(now.plus_seconds(-PORTAL_RUNS_LOOKBACK_SECONDS))
         .await?;
     started_here.extend(portal_runs.iter().map(|r| r.run_id.clone()));
+    // An activation whose answer is not known yet may already have started its runs: a run of
+    // one of its (dataflow, segment) entries is taken for the portal's own.
+    started_here.extend(
+        facts
+            .runs_in_progress
+            .iter()
+            .filter(|run| {
+                portal_runs.iter().any(|own| {
+                    own.dataflow_id == run.dataflow_id && own.segment_id == run.segment_id
+                })
+            })
+            .map(|run| run.run_id.clone()),
+    );
     let runs: Vec<RunInProgress> = facts
         .runs_in_progress
         .iter()
@@ -115,6 +131,7 @@ pub async fn activate(
             key.as_deref(),
             &request_hash,
             violations,
+            facts.names(&plan),
         )
         .await);
     }
@@ -129,6 +146,8 @@ pub async fn activate(
         orders: Vec::new(),
         error: None,
         warnings,
+        names: facts.names(&plan),
+        runs: None,
     };
     state
         .store
@@ -196,6 +215,7 @@ async fn reject(
     key: Option<&str>,
     request_hash: &str,
     violations: Vec<Violation>,
+    names: Names,
 ) -> ApiError {
     for v in &violations {
         state.metrics.count(
@@ -219,6 +239,8 @@ async fn reject(
         orders: Vec::new(),
         error: Some(refusal.body()),
         warnings: Vec::new(),
+        names,
+        runs: None,
     };
     if let Err(error) = state
         .store
@@ -252,6 +274,15 @@ fn answer_with(record_id: &str, answer: &FirstAnswer) -> Response {
         && let Ok(location) = HeaderValue::from_str(&format!("/api/history/{record_id}"))
     {
         response.headers_mut().insert(header::LOCATION, location);
+    }
+    // A throttled answer says when to come back, in its body and as the header.
+    if let Some(seconds) = serde_json::from_str::<ErrorBody>(&answer.body)
+        .ok()
+        .and_then(|body| body.retry_after_seconds)
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
 }

@@ -116,6 +116,14 @@ impl ApiError {
         match self {
             Self::Guardrails(violations) => body.violations = violations.clone(),
             Self::Upstream { rejection, .. } => body.rejection = rejection.clone(),
+            Self::RateLimited {
+                retry_after_seconds,
+                ..
+            }
+            | Self::PlatformThrottled {
+                retry_after_seconds,
+                ..
+            } => body.retry_after_seconds = Some(*retry_after_seconds),
             _ => {}
         }
         body

@@ -8,6 +8,7 @@ use shared::aep::flow::Flow;
 use shared::aep::run::RunList;
 use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
+use shared::portal::Names;
 
 use crate::upstream::{Platform, UpstreamError};
 
@@ -57,6 +58,28 @@ impl PlatformFacts {
             export_jobs,
             warnings,
         })
+    }
+
+    /// The names of the plan's destinations and segments, as the Platform gives them now.
+    pub fn names(&self, plan: &ActivationInfo) -> Names {
+        let mut names = Names::default();
+        for flow in self
+            .flows
+            .iter()
+            .filter(|f| plan.dataflows().any(|d| d.as_str() == f.id))
+        {
+            names
+                .destinations
+                .insert(flow.id.clone(), flow.name.clone());
+            for selector in flow.selectors().filter(|s| !s.name.is_empty()) {
+                if plan.contains(&flow.id, &selector.id) {
+                    names
+                        .segments
+                        .insert(selector.id.clone(), selector.name.clone());
+                }
+            }
+        }
+        names
     }
 
     /// The newest profile export job, whose id v1 adhocrun wants in `exportIds`.

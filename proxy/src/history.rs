@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::aep::paging::FlowServiceList;
 use shared::aep::run::{RUNS_PATH, Run};
 use shared::aep::verbatim::Verbatim;
-use shared::portal::{HistoryDetail, OrderRun};
+use shared::portal::{HistoryDetail, OrderRun, Outcome, RunsSummary};
+use shared::time::EpochMillis;
 
 use crate::error::ApiError;
 use crate::store::HistoryStore;
@@ -20,16 +21,17 @@ pub async fn detail(
     runs: &RunCache,
     platform: &Platform,
     id: &str,
+    now: EpochMillis,
     request_id: &str,
 ) -> Result<HistoryDetail, ApiError> {
-    let record = store.get(id).await?.ok_or_else(|| {
+    let mut record = store.get(id).await?.ok_or_else(|| {
         ApiError::NotFound(format!("There is no activation {id} in the history."))
     })?;
     let mut order_runs = Vec::with_capacity(record.orders.len());
     for order in &record.orders {
         // One unreadable run must not hide the record: say why next to the order instead.
         let (run, error) = match order.run_id() {
-            Some(run_id) => match runs.get(platform, &run_id, request_id).await {
+            Some(run_id) => match runs.get(platform, &run_id, now, request_id).await {
                 Ok(run) => (run, None),
                 Err(e) => (None, Some(e.to_string())),
             },
@@ -41,6 +43,14 @@ pub async fn detail(
             error,
         });
     }
+    // What the viewer sees is what the list says from now on.
+    if record.outcome == Outcome::Accepted && order_runs.iter().all(|o| o.error.is_none()) {
+        let summary = RunsSummary::of(order_runs.iter().map(|o| o.run.as_deref()));
+        if record.runs != Some(summary) {
+            store.record_runs(&record.id, summary).await?;
+            record.runs = Some(summary);
+        }
+    }
     Ok(HistoryDetail {
         record,
         runs: order_runs,
@@ -48,9 +58,13 @@ pub async fn detail(
 }
 
 /// One run's latest answer and when it was fetched; its lock makes viewers wait for one fetch.
-type Slot = Arc<tokio::sync::Mutex<Option<(Instant, Option<Verbatim<Run>>)>>>;
+type Slot = Arc<tokio::sync::Mutex<Option<(EpochMillis, Option<Verbatim<Run>>)>>>;
 
-/// Latest known run per id, refreshed at most once per `ttl` however many ask.
+/// Runs remembered at most; past it, those not fetched within the TTL are forgotten.
+const MAX_CACHED_RUNS: usize = 10_000;
+
+/// Latest known run per id, refreshed at most once per `ttl` (on the portal's clock) however
+/// many ask.
 pub struct RunCache {
     ttl: Duration,
     entries: tokio::sync::Mutex<HashMap<String, Slot>>,
@@ -68,29 +82,35 @@ impl RunCache {
         &self,
         platform: &Platform,
         run_id: &str,
+        now: EpochMillis,
         request_id: &str,
     ) -> Result<Option<Verbatim<Run>>, UpstreamError> {
-        let slot = self
-            .entries
-            .lock()
-            .await
-            .entry(run_id.to_owned())
-            .or_default()
-            .clone();
+        let ttl_millis = i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX);
+        let fresh_since = now.0.saturating_sub(ttl_millis);
+        let slot = {
+            let mut entries = self.entries.lock().await;
+            if entries.len() >= MAX_CACHED_RUNS {
+                entries.retain(|_, slot| {
+                    slot.try_lock().map_or(true, |entry| {
+                        entry.as_ref().is_some_and(|(at, _)| at.0 > fresh_since)
+                    })
+                });
+            }
+            entries.entry(run_id.to_owned()).or_default().clone()
+        };
         // Viewers of the same run queue here; the first refreshes, the rest read its result.
         let mut entry = slot.lock().await;
-        if let Some((fetched, run)) = entry
+        if let Some((_, run)) = entry
             .as_ref()
-            .filter(|(fetched, _)| fetched.elapsed() < self.ttl)
+            .filter(|(fetched, _)| fetched.0 > fresh_since)
         {
-            let _ = fetched;
             return Ok(run.clone());
         }
         let list: FlowServiceList<Verbatim<Run>> = platform
             .get_json(&format!("{RUNS_PATH}/{run_id}"), request_id)
             .await?;
         let run = list.items.into_iter().next();
-        *entry = Some((Instant::now(), run.clone()));
+        *entry = Some((now, run.clone()));
         Ok(run)
     }
 }

@@ -16,6 +16,7 @@ mod media;
 pub mod metrics;
 mod rate;
 pub mod reconcile;
+pub mod run_watch;
 mod serve;
 pub mod startup;
 pub mod static_files;

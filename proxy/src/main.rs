@@ -14,6 +14,8 @@ use shared::plan::Plan;
 use shared::portal::Mode;
 
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
+/// How soon the history list shows that an activation's runs have finished.
+const RUN_WATCH_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Parser)]
 #[command(
@@ -289,6 +291,7 @@ async fn run_portal(
         .await
         .map_err(|e| e.to_string())?;
     application.spawn_reconciler(RECONCILE_EVERY);
+    application.spawn_run_watch(RUN_WATCH_EVERY);
     tracing::info!(
         "portal at http://{} ({mode:?} mode)",
         application.local_addr()

@@ -81,6 +81,11 @@ impl Application {
         crate::reconcile::spawn(self.state.clone(), every);
     }
 
+    /// Keeps the history's runs summaries current every `every`.
+    pub fn spawn_run_watch(&self, every: Duration) {
+        crate::run_watch::spawn(self.state.clone(), every);
+    }
+
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,

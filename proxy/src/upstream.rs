@@ -54,11 +54,11 @@ impl Answer {
             };
         }
         let path = path.split('?').next().unwrap_or_default().to_owned();
-        let credential_refused = self
+        let permission_refused = self
             .platform_error()
-            .is_some_and(|e| e.is_credential_refusal());
+            .is_some_and(|e| e.is_permission_refusal());
         if self.status == StatusCode::FORBIDDEN
-            && !credential_refused
+            && permission_refused
             && let Some(route) = crate::allowlist::classify(method, &path)
         {
             return UpstreamError::MissingPermission {
@@ -345,7 +345,7 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-    // Seconds only; an HTTP date is read as no wait given.
+    // Seconds only; an HTTP date is read as no wait given (the default wait applies).
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
@@ -373,7 +373,7 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
 
 /// The wait a throttled answer asks for, if the portal should wait it out itself.
 fn honoured_wait(answer: &Answer) -> Option<Duration> {
-    let wait = Duration::from_secs(answer.retry_after.unwrap_or(1));
+    let wait = Duration::from_secs(answer.retry_after.unwrap_or(DEFAULT_RETRY_AFTER_SECONDS));
     (wait <= LONGEST_WAIT_HONOURED).then_some(wait)
 }
 

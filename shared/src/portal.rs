@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::aep::adhoc::{ActivationOrder, AdhocRunRejection};
-use crate::aep::run::Run;
+use crate::aep::run::{Run, RunStatus};
 use crate::aep::verbatim::Verbatim;
 use crate::guardrails::{Limits, Violation};
 use crate::plan::Plan;
@@ -146,6 +146,13 @@ pub struct ErrorBody {
     /// Set when the Platform refused an activation with one of its documented errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<AdhocRunRejection>,
+    /// How long to wait before trying again (also the `Retry-After` header), when throttled.
+    #[serde(
+        rename = "retryAfterSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after_seconds: Option<u64>,
 }
 
 impl ErrorBody {
@@ -155,6 +162,7 @@ impl ErrorBody {
             message: message.into(),
             violations: Vec::new(),
             rejection: None,
+            retry_after_seconds: None,
         }
     }
 }
@@ -202,6 +210,94 @@ pub struct HistoryRecord {
     /// What the portal could not check before it sent the plan (the Platform still checks).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The destinations' and segments' names when the activation was made: the audit stays
+    /// readable after a rename or a deletion.
+    #[serde(default, skip_serializing_if = "Names::is_empty")]
+    pub names: Names,
+    /// How the activation's runs went, as last seen; absent until the portal has looked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs: Option<RunsSummary>,
+}
+
+/// Ids to names, as the Platform named things at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Names {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub destinations: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub segments: BTreeMap<String, String>,
+}
+
+impl Names {
+    pub fn is_empty(&self) -> bool {
+        self.destinations.is_empty() && self.segments.is_empty()
+    }
+
+    pub fn destination<'a>(&'a self, id: &'a str) -> &'a str {
+        self.destinations.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn segment<'a>(&'a self, id: &'a str) -> &'a str {
+        self.segments.get(id).map_or(id, String::as_str)
+    }
+}
+
+/// An activation's runs counted by how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RunsSummary {
+    pub total: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+}
+
+impl RunsSummary {
+    /// Counts runs by how they ended; an order whose run is not known yet counts as running,
+    /// and a run that ended in a status the portal does not know as not succeeded.
+    pub fn of<'a>(runs: impl IntoIterator<Item = Option<&'a Run>>) -> Self {
+        runs.into_iter().fold(Self::default(), |mut summary, run| {
+            summary.total += 1;
+            match run.map(|r| (r.status(), r.is_finished())) {
+                Some((RunStatus::Success, _)) => summary.succeeded += 1,
+                Some((_, true)) => summary.failed += 1,
+                _ => {}
+            }
+            summary
+        })
+    }
+
+    pub fn running(&self) -> u32 {
+        self.total - self.succeeded - self.failed
+    }
+
+    pub fn state(&self) -> RunsState {
+        if self.running() > 0 {
+            RunsState::Running
+        } else if self.failed > 0 {
+            RunsState::Failed
+        } else {
+            RunsState::Succeeded
+        }
+    }
+}
+
+/// What a history filter on the runs' outcome asks for: any still running, any failed (all
+/// finished), all succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunsState {
+    Running,
+    Failed,
+    Succeeded,
+}
+
+impl RunsState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Failed => "failed",
+            Self::Succeeded => "succeeded",
+        }
+    }
 }
 
 /// The filters of `GET /api/history`: what the browser writes into the address and the proxy
@@ -215,6 +311,8 @@ pub struct HistoryQuery {
     pub segment: Option<String>,
     pub user: Option<String>,
     pub outcome: Option<Outcome>,
+    /// Records whose runs are in this state.
+    pub runs: Option<RunsState>,
     /// Epoch milliseconds, inclusive.
     pub from: Option<i64>,
     /// Epoch milliseconds, exclusive.
@@ -243,6 +341,7 @@ impl HistoryQuery {
             ("segment", self.segment.clone()),
             ("user", self.user.clone()),
             ("outcome", outcome),
+            ("runs", self.runs.map(|r| r.as_str().to_owned())),
         ]
         .into_iter()
         .chain(numbers)

@@ -2,7 +2,7 @@
 //! checked.
 
 use leptos::prelude::*;
-use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Outcome};
+use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsState};
 use shared::time::Date;
 
 use crate::api;
@@ -30,6 +30,7 @@ struct Filters {
     segment: String,
     user: String,
     outcome: String,
+    runs: String,
     from: String,
     until: String,
 }
@@ -37,11 +38,15 @@ struct Filters {
 impl Filters {
     fn query(&self, cursor: Option<&str>) -> String {
         let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+        fn word<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
+            serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
+        }
         HistoryQuery {
             destination: text(&self.destination),
             segment: text(&self.segment),
             user: text(&self.user),
-            outcome: serde_json::from_value(serde_json::Value::String(self.outcome.clone())).ok(),
+            outcome: word(&self.outcome),
+            runs: word(&self.runs),
             from: Date::parse(&self.from)
                 .ok()
                 .map(|date| date.start_millis().0),
@@ -54,11 +59,119 @@ impl Filters {
         }
         .to_query_string()
     }
+
+    /// The filters as the address writes them (`?destination=...&from=2026-11-30`), so that a
+    /// filtered view can be shared.
+    fn fields(&mut self) -> [(&'static str, &mut String); 7] {
+        [
+            ("destination", &mut self.destination),
+            ("segment", &mut self.segment),
+            ("user", &mut self.user),
+            ("outcome", &mut self.outcome),
+            ("runs", &mut self.runs),
+            ("from", &mut self.from),
+            ("until", &mut self.until),
+        ]
+    }
+
+    fn to_address(&self) -> String {
+        let mut copy = self.clone();
+        let pairs: Vec<String> = copy
+            .fields()
+            .into_iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(key, value)| {
+                format!(
+                    "{key}={}",
+                    String::from(js_sys::encode_uri_component(value.trim()))
+                )
+            })
+            .collect();
+        if pairs.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", pairs.join("&"))
+        }
+    }
+
+    fn from_address(search: &str) -> Self {
+        let mut filters = Self::default();
+        for pair in search.trim_start_matches('?').split('&') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let value = js_sys::decode_uri_component(&value.replace('+', " "))
+                .map(String::from)
+                .unwrap_or_default();
+            if let Some((_, field)) = filters.fields().into_iter().find(|(k, _)| *k == key) {
+                *field = value;
+            }
+        }
+        filters
+    }
+}
+
+/// "A, B and 3 more": the first few names, then how many others.
+fn first_few(names: Vec<String>, shown: usize) -> String {
+    let more = names.len().saturating_sub(shown);
+    let mut text = names.into_iter().take(shown).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        text.push_str(&format!(
+            " {} {more} {}",
+            t(Key::HistoryAnd),
+            t(Key::HistoryMoreNames)
+        ));
+    }
+    text
+}
+
+/// "2 of 2 succeeded", "1 failed", "running"; nothing for a record without runs.
+pub fn runs_text(record: &HistoryRecord) -> Option<(String, &'static str)> {
+    if record.outcome != Outcome::Accepted {
+        return None;
+    }
+    let Some(runs) = record.runs else {
+        return Some((t(Key::RunsRunning).to_owned(), "running"));
+    };
+    Some(match runs.state() {
+        RunsState::Running => (
+            format!(
+                "{} ({} / {})",
+                t(Key::RunsRunning),
+                runs.total - runs.running(),
+                runs.total
+            ),
+            "running",
+        ),
+        RunsState::Failed => (format!("{} {}", runs.failed, t(Key::RunsFailed)), "failed"),
+        RunsState::Succeeded => (
+            format!(
+                "{} / {} {}",
+                runs.succeeded,
+                runs.total,
+                t(Key::RunsSucceeded)
+            ),
+            "succeeded",
+        ),
+    })
+}
+
+fn address_search() -> String {
+    window().location().search().unwrap_or_default()
 }
 
 #[component]
 pub fn HistoryView() -> impl IntoView {
-    let filters = RwSignal::new(Filters::default());
+    let filters = RwSignal::new(Filters::from_address(&address_search()));
+    // The address follows the filters (replaced, not pushed: the back button leaves History).
+    Effect::new(move |_| {
+        let address = format!("/history{}", filters.with(Filters::to_address));
+        let _ = window()
+            .history()
+            .map(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&address)));
+    });
+    // Names to choose from: the destinations and segments the Platform has now.
+    let flows = LocalResource::new(api::destination_flows);
     // The answer carries the query it answers: a resource keeps its last value while a new one
     // loads, and rows of the previous filter must not pass for the new filter's result.
     let page = LocalResource::new(move || {
@@ -92,10 +205,11 @@ pub fn HistoryView() -> impl IntoView {
             let Some((_, Ok(first))) = answer else {
                 return false;
             };
-            first
-                .items
-                .iter()
-                .any(|r| matches!(r.outcome, Outcome::Pending | Outcome::Unknown))
+            first.items.iter().any(|r| {
+                matches!(r.outcome, Outcome::Pending | Outcome::Unknown)
+                    || (r.outcome == Outcome::Accepted
+                        && r.runs.is_none_or(|runs| runs.state() == RunsState::Running))
+            })
         })
     };
     poll_while(REFRESH_EVERY, busy, move || page.refetch());
@@ -111,14 +225,53 @@ pub fn HistoryView() -> impl IntoView {
             }
         });
     };
-    let field = move |key: &'static str,
-                      label: Key,
-                      get: fn(&Filters) -> String,
-                      set: fn(&mut Filters, String)| {
+    let destinations = move || {
+        let mut known: Vec<(String, String)> = flows
+            .get()
+            .and_then(Result::ok)
+            .map(|flows| {
+                flows
+                    .iter()
+                    .map(|f| (f.id.clone(), f.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        known.sort_by(|a, b| a.1.cmp(&b.1));
+        known
+    };
+    let segment_names = move || {
+        let mut names: Vec<String> = flows
+            .get()
+            .and_then(Result::ok)
+            .map(|flows| {
+                flows
+                    .iter()
+                    .flat_map(|f| f.selectors().map(|s| s.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let users = move || {
+        let mut users: Vec<String> = page.with(|answer| match answer {
+            Some((_, Ok(first))) => first.items.iter().map(|r| r.user.clone()).collect(),
+            _ => Vec::new(),
+        });
+        users.sort();
+        users.dedup();
+        users
+    };
+    let text_field = move |key: &'static str,
+                           label: Key,
+                           list: Option<&'static str>,
+                           get: fn(&Filters) -> String,
+                           set: fn(&mut Filters, String)| {
         let id = format!("filter-{key}");
         view! {
             <label for=id.clone()>{move || t(label)}</label>
-            <input id=id type=if matches!(key, "from" | "until") { "date" } else { "text" } prop:value=move || get(&filters.get())
+            <input id=id type=if matches!(key, "from" | "until") { "date" } else { "text" } list=list prop:value=move || get(&filters.get())
                 on:change=move |ev| filters.update(|f| set(f, event_target_value(&ev))) />
         }
     };
@@ -127,19 +280,42 @@ pub fn HistoryView() -> impl IntoView {
             <h1 id="history-heading">{move || t(Key::HistoryTitle)}</h1>
             <p class="intro">{move || t(Key::HistoryIntro)}</p>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
-                {field("destination", Key::HistoryFilterDestination, |f| f.destination.clone(), |f, v| f.destination = v)}
-                {field("segment", Key::HistoryFilterSegment, |f| f.segment.clone(), |f, v| f.segment = v)}
-                {field("user", Key::HistoryFilterUser, |f| f.user.clone(), |f, v| f.user = v)}
+                <label for="filter-destination">{move || t(Key::HistoryFilterDestination)}</label>
+                <select id="filter-destination" prop:value=move || filters.get().destination
+                    on:change=move |ev| filters.update(|f| f.destination = event_target_value(&ev))>
+                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
+                    {move || destinations().into_iter().map(|(id, name)| {
+                        let selected = filters.with_untracked(|f| f.destination == id);
+                        view! { <option value=id selected=selected>{name}</option> }
+                    }).collect_view()}
+                </select>
+                {text_field("segment", Key::HistoryFilterSegment, Some("segment-suggestions"), |f| f.segment.clone(), |f, v| f.segment = v)}
+                <datalist id="segment-suggestions">
+                    {move || segment_names().into_iter().map(|name| view! { <option value=name></option> }).collect_view()}
+                </datalist>
+                {text_field("user", Key::HistoryFilterUser, Some("user-suggestions"), |f| f.user.clone(), |f, v| f.user = v)}
+                <datalist id="user-suggestions">
+                    {move || users().into_iter().map(|user| view! { <option value=user></option> }).collect_view()}
+                </datalist>
                 <label for="filter-outcome">{move || t(Key::HistoryFilterOutcome)}</label>
-                <select id="filter-outcome" on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
+                <select id="filter-outcome" prop:value=move || filters.get().outcome
+                    on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
                     <option value="">{move || t(Key::HistoryFilterAny)}</option>
                     {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending].into_iter().map(|o| {
                         let value = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                         view! { <option value=value>{move || t(outcome_key(o).0)}</option> }
                     }).collect_view()}
                 </select>
-                {field("from", Key::HistoryFilterFrom, |f| f.from.clone(), |f, v| f.from = v)}
-                {field("until", Key::HistoryFilterUntil, |f| f.until.clone(), |f, v| f.until = v)}
+                <label for="filter-runs">{move || t(Key::HistoryFilterRuns)}</label>
+                <select id="filter-runs" prop:value=move || filters.get().runs
+                    on:change=move |ev| filters.update(|f| f.runs = event_target_value(&ev))>
+                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
+                    <option value="running">{move || t(Key::RunsRunning)}</option>
+                    <option value="failed">{move || t(Key::RunsSomeFailed)}</option>
+                    <option value="succeeded">{move || t(Key::RunsAllSucceeded)}</option>
+                </select>
+                {text_field("from", Key::HistoryFilterFrom, None, |f| f.from.clone(), |f, v| f.from = v)}
+                {text_field("until", Key::HistoryFilterUntil, None, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
             {move || stale.get().then(|| view! { <Loading /> })}
             <div class="results" aria-busy=move || stale.get().to_string()>
@@ -158,6 +334,9 @@ pub fn HistoryView() -> impl IntoView {
     }
 }
 
+/// Destinations and segments shown in a row.
+const NAMES_SHOWN: usize = 3;
+
 #[component]
 fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
     view! {
@@ -170,24 +349,38 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
                     <th scope="col">{move || t(Key::HistoryDestinations)}</th>
                     <th scope="col">{move || t(Key::HistorySegments)}</th>
                     <th scope="col">{move || t(Key::HistoryOutcome)}</th>
+                    <th scope="col">{move || t(Key::HistoryRuns)}</th>
                     <th scope="col">{move || t(Key::HistoryDetails)}</th>
                 </tr>
             </thead>
             <tbody>
                 <For
                     each=move || records.get()
-                    key=|r| (r.id.clone(), r.outcome)
+                    key=|r| (r.id.clone(), r.outcome, r.runs)
                     children=|r| {
-                        let segments: usize = r.activation_info.values().map(Vec::len).sum();
-                        let destinations = r.activation_info.keys().cloned().collect::<Vec<_>>().join(", ");
                         let (key, class) = outcome_key(r.outcome);
+                        let record = r.clone();
+                        let destinations = {
+                            let record = record.clone();
+                            move || first_few(record.activation_info.keys().map(|d| record.names.destination(d).to_owned()).collect(), NAMES_SHOWN)
+                        };
+                        let segments = {
+                            let record = record.clone();
+                            move || {
+                                let mut names: Vec<String> = record.activation_info.values().flatten().map(|s| record.names.segment(s).to_owned()).collect();
+                                names.dedup();
+                                first_few(names, NAMES_SHOWN)
+                            }
+                        };
+                        let runs = move || runs_text(&record);
                         view! {
                             <tr>
                                 <td>{format::instant(r.created_at)}</td>
                                 <td>{r.user.clone()}</td>
-                                <td class="ids">{destinations}</td>
+                                <td>{destinations}</td>
                                 <td>{segments}</td>
                                 <td><span class=format!("outcome outcome-{class}")>{move || t(key)}</span></td>
+                                <td>{move || runs().map(|(text, class)| view! { <span class=format!("runs runs-{class}")>{text}</span> })}</td>
                                 <td><Link href=format!("/history/{}", r.id)>{move || t(Key::HistoryDetails)}</Link></td>
                             </tr>
                         }

@@ -8,7 +8,7 @@ use crate::api;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::router::Link;
-use crate::views::history::outcome_key;
+use crate::views::history::{outcome_key, runs_text};
 use crate::views::loading::{LoadFailed, Loading, poll_while};
 use crate::views::problem::ProblemMessage;
 use crate::views::run_table::{OrderState, RunTable};
@@ -28,7 +28,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
             .is_some_and(|d: HistoryDetail| {
                 d.runs
                     .iter()
-                    .any(|r| !r.run.as_ref().is_some_and(|run| run.status().is_finished()))
+                    .any(|r| !r.run.as_ref().is_some_and(|run| run.is_finished()))
             })
     };
     poll_while(REFRESH_EVERY, running, move || detail.refetch());
@@ -42,10 +42,11 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                 Some(Ok(detail)) => {
                     let record = detail.record.clone();
                     let (key, _) = outcome_key(record.outcome);
+                    let names = record.names.clone();
                     let orders = Signal::derive(move || {
                         detail.runs.iter().map(|r| OrderState {
-                            destination: r.order.order.clone(),
-                            segment: r.order.segment.clone(),
+                            destination: names.destination(&r.order.order).to_owned(),
+                            segment: names.segment(&r.order.segment).to_owned(),
                             order: r.order.clone(),
                             run: r.run.as_deref().cloned(),
                             error: r.error.clone(),
@@ -56,9 +57,27 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                             <dt>{t(Key::HistoryWhen)}</dt><dd>{format::instant(record.created_at)}</dd>
                             <dt>{t(Key::HistoryWho)}</dt><dd>{record.user.clone()}</dd>
                             <dt>{t(Key::HistoryOutcome)}</dt><dd><span class="outcome">{t(key)}</span></dd>
-                            <dt>{t(Key::HistoryDestinations)}</dt>
-                            <dd>{record.activation_info.iter().map(|(d, s)| format!("{d}: {}", s.join(", "))).collect::<Vec<_>>().join(" · ")}</dd>
+                            {runs_text(&record).map(|(text, class)| view! {
+                                <dt>{t(Key::HistoryRuns)}</dt><dd><span class=format!("runs runs-{class}")>{text}</span></dd>
+                            })}
                         </dl>
+                        <h2>{t(Key::DetailPlan)}</h2>
+                        <ul class="plan-names">
+                            {record.activation_info.iter().map(|(dataflow, segments)| view! {
+                                <li>
+                                    <span class="name">{record.names.destination(dataflow).to_owned()}</span>
+                                    " " <CopyableId id=dataflow.clone() />
+                                    <ul>
+                                        {segments.iter().map(|segment| view! {
+                                            <li>
+                                                <span class="name">{record.names.segment(segment).to_owned()}</span>
+                                                " " <CopyableId id=segment.clone() />
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                </li>
+                            }).collect_view()}
+                        </ul>
                         {record.error.clone().map(|e| view! { <ProblemMessage problem=api::Problem(e) /> })}
                         {(!record.warnings.is_empty()).then(|| view! {
                             <div class="warnings" role="note" aria-label=t(Key::DetailWarnings)>
@@ -71,5 +90,25 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// An id shown small beside a name, with a button that copies it.
+#[component]
+fn CopyableId(id: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = id.clone();
+    let copy = move |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&text);
+            copied.set(true);
+        }
+    };
+    view! {
+        <code class="id">{id.clone()}</code>
+        " "
+        <button class="link copy" aria-label=move || format!("{} {id}", t(Key::CopyId)) on:click=copy>
+            {move || if copied.get() { t(Key::Copied) } else { t(Key::Copy) }}
+        </button>
     }
 }

@@ -63,7 +63,7 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView 
                             .collect();
                         errors.extend(o.error.clone());
                         let (status, class) = status_key(o.run.as_ref());
-                        let finished = o.run.as_ref().is_some_and(|r| r.status().is_finished());
+                        let finished = o.run.as_ref().is_some_and(|r| r.is_finished());
                         view! {
                             <tr>
                                 <td>{o.segment.clone()}</td>

@@ -36,6 +36,7 @@ pub async fn detail(
             &state.runs,
             &state.platform,
             &id,
+            state.clock.now(),
             &request_id.0,
         )
         .await?,

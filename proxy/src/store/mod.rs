@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
-use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome};
+use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsSummary};
 use shared::time::EpochMillis;
 
 pub use sqlite::SqliteStore;
@@ -89,7 +89,17 @@ pub trait HistoryStore: Send + Sync {
 
     async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError>;
 
-    /// Newest first, filtered, by keyset pages (`cursor` = `<created_at>:<id>` of the last item).
+    /// How an activation's runs went, as last seen.
+    async fn record_runs(&self, id: &str, runs: RunsSummary) -> Result<(), StoreError>;
+
+    /// Accepted activations made since `since` whose runs are not known to have finished.
+    async fn with_unfinished_runs(
+        &self,
+        since: EpochMillis,
+    ) -> Result<Vec<HistoryRecord>, StoreError>;
+
+    /// Newest first, filtered (a segment by id, or by a part of its recorded name), by keyset
+    /// pages (`cursor` = `<created_at>:<id>` of the last item).
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError>;
 }
 

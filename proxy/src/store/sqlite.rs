@@ -6,7 +6,9 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
-use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RequestedPlan};
+use shared::portal::{
+    ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, RequestedPlan, RunsSummary,
+};
 use shared::time::EpochMillis;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -72,8 +74,8 @@ impl HistoryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.created_at.0)
@@ -88,14 +90,16 @@ impl HistoryStore for SqliteStore {
         .bind(first_answer.map(|answer| answer.status))
         .bind(first_answer.map(|answer| answer.body.as_str()))
         .bind(json(&record.warnings))
+        .bind(json(&record.names))
         .execute(&mut *tx)
         .await?;
         for (dataflow_id, segments) in &record.activation_info {
             for segment_id in segments {
-                sqlx::query("INSERT OR IGNORE INTO activation_entries (activation_id, dataflow_id, segment_id) VALUES (?, ?, ?)")
+                sqlx::query("INSERT OR IGNORE INTO activation_entries (activation_id, dataflow_id, segment_id, segment_name) VALUES (?, ?, ?, ?)")
                     .bind(&record.id)
                     .bind(dataflow_id)
                     .bind(segment_id)
+                    .bind(record.names.segments.get(segment_id))
                     .execute(&mut *tx)
                     .await?;
             }
@@ -211,6 +215,30 @@ impl HistoryStore for SqliteStore {
         rows.iter().map(record).collect()
     }
 
+    async fn record_runs(&self, id: &str, runs: RunsSummary) -> Result<(), StoreError> {
+        sqlx::query("UPDATE activations SET runs_summary = ?, runs_state = ? WHERE id = ?")
+            .bind(json(&runs))
+            .bind(runs.state().as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn with_unfinished_runs(
+        &self,
+        since: EpochMillis,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE outcome = 'accepted' AND created_at >= ?
+                AND (runs_state IS NULL OR runs_state = 'running') ORDER BY created_at",
+        )
+        .bind(since.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
@@ -221,9 +249,14 @@ impl HistoryStore for SqliteStore {
                 .push(")");
         }
         if let Some(segment) = &filter.segment {
-            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.segment_id = ")
+            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND (e.segment_id = ")
                 .push_bind(segment.clone())
-                .push(")");
+                .push(" OR instr(lower(e.segment_name), lower(")
+                .push_bind(segment.clone())
+                .push(")) > 0))");
+        }
+        if let Some(runs) = filter.runs {
+            query.push(" AND a.runs_state = ").push_bind(runs.as_str());
         }
         if let Some(user) = &filter.user {
             query.push(" AND a.user_name = ").push_bind(user.clone());
@@ -298,6 +331,12 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         .map_err(|e| corrupt("error", e))?;
     let warnings: Vec<String> =
         serde_json::from_str(&parse("warnings")?).map_err(|e| corrupt("warnings", e))?;
+    let names: Names = serde_json::from_str(&parse("names")?).map_err(|e| corrupt("names", e))?;
+    let runs = row
+        .try_get::<Option<String>, _>("runs_summary")?
+        .map(|text| serde_json::from_str::<RunsSummary>(&text))
+        .transpose()
+        .map_err(|e| corrupt("runs", e))?;
     Ok(HistoryRecord {
         id: parse("id")?,
         created_at: EpochMillis(row.try_get("created_at")?),
@@ -307,6 +346,8 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         orders,
         error,
         warnings,
+        names,
+        runs,
     })
 }
 
@@ -324,6 +365,8 @@ mod tests {
             orders: Vec::new(),
             error: None,
             warnings: Vec::new(),
+            names: Names::default(),
+            runs: None,
         }
     }
 

@@ -204,6 +204,8 @@ impl TestPortal {
             orders: Vec::new(),
             error: None,
             warnings: Vec::new(),
+            names: Default::default(),
+            runs: None,
         };
         self.state
             .store()

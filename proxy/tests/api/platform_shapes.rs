@@ -321,3 +321,32 @@ async fn a_missing_permission_is_named_for_each_call_that_needs_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_throttled_activation_says_when_to_come_back_and_is_recorded() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    portal
+        .set_faults(
+            json!({"errorRates": {"POST /data/core/activation/disflowprovider/adhocrun": 1.0},
+            "errorStatus": 429, "retryAfterSeconds": 120}),
+        )
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("throttled-once"))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "120");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "PLATFORM_THROTTLED");
+    assert_eq!(body["retryAfterSeconds"], 120);
+    // Its replay says the same, header included.
+    let replay = portal
+        .activate(json!({&flow: [&vip]}), ACTIVATOR, Some("throttled-once"))
+        .await;
+    assert_eq!(replay.headers()["retry-after"], "120");
+    let history: Value = portal.get_json("/api/history", ACTIVATOR).await;
+    assert_eq!(history["items"][0]["outcome"], "rejected");
+}

@@ -136,3 +136,91 @@ async fn history_filters_and_pages_by_cursor() {
         .unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_history_keeps_names_and_says_how_the_runs_went() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick(
+            "Partner share (Data Landing Zone)",
+            "Cart abandoners (7 days)",
+        )
+        .await;
+    let (_, gamers) = portal
+        .pick("Partner share (Data Landing Zone)", "Gamers")
+        .await;
+    let response = portal
+        .activate(json!({&flow: [&vip, &gamers]}), "activator-token", None)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let page: Value = portal.get_json("/api/history", "viewer-token").await;
+    let record = &page["items"][0];
+    assert_eq!(
+        record["names"]["destinations"][&flow],
+        "Partner share (Data Landing Zone)"
+    );
+    assert_eq!(
+        record["names"]["segments"][&vip],
+        "장바구니 이탈 고객 (7일) / Cart abandoners (7 days)"
+    );
+    assert!(record.get("runs").is_none(), "not looked at yet: {record}");
+
+    proxy::run_watch::refresh_unfinished(&portal.state)
+        .await
+        .unwrap();
+    let running: Value = portal
+        .get_json("/api/history?runs=running", "viewer-token")
+        .await;
+    assert_eq!(
+        running["items"][0]["runs"],
+        json!({"total": 2, "succeeded": 0, "failed": 0})
+    );
+
+    // The emulator's "Gamers" exports fail; the cart abandoners' succeed.
+    portal.advance(31).await;
+    proxy::run_watch::refresh_unfinished(&portal.state)
+        .await
+        .unwrap();
+    let failed: Value = portal
+        .get_json("/api/history?runs=failed", "viewer-token")
+        .await;
+    assert_eq!(
+        failed["items"][0]["runs"],
+        json!({"total": 2, "succeeded": 1, "failed": 1})
+    );
+    let running: Value = portal
+        .get_json("/api/history?runs=running", "viewer-token")
+        .await;
+    assert_eq!(running["items"].as_array().unwrap().len(), 0);
+
+    // A segment is found by a part of its recorded name, in either language, or by its id.
+    for needle in ["cart abandoners", "장바구니", vip.as_str()] {
+        let found: Value = portal
+            .get_json(
+                &format!("/api/history?segment={}", urlencode(needle)),
+                "viewer-token",
+            )
+            .await;
+        assert_eq!(found["items"].as_array().unwrap().len(), 1, "{needle}");
+    }
+    let none: Value = portal
+        .get_json("/api/history?segment=partner", "viewer-token")
+        .await;
+    assert_eq!(
+        none["items"].as_array().unwrap().len(),
+        0,
+        "destination names are not segment names"
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

@@ -86,12 +86,25 @@ impl PlatformError {
         }
     }
 
-    /// The gateway refusing the credentials themselves (troubleshooting guide: 403000 API key
-    /// required, 403003 API key invalid, 403010 token missing, 403025 profile not valid, 403027
-    /// user region missing), as opposed to a permission the account lacks.
-    pub fn is_credential_refusal(&self) -> bool {
-        matches!(self, Self::Gateway { error_code, .. }
-            if ["403000", "403003", "403010", "403025", "403027"].contains(&error_code.0.as_str()))
+    /// A refusal for a permission the caller lacks, as the services document it: Flow Service's
+    /// `2118-403` "Missing permission", `2120-403` and `2121-403` (FSERR-DOC), Segmentation's
+    /// attribute-based access control `UPAPI-113752-403` (SEG-SPEC), adhocrun's "not authorized"
+    /// (ADHOC-SPEC).
+    pub fn is_permission_refusal(&self) -> bool {
+        const CODES: [&str; 4] = ["2118-403", "2120-403", "2121-403", "113752-403"];
+        let names_code = |text: &str| CODES.iter().any(|code| text.contains(code));
+        match self {
+            Self::Problem(problem) => {
+                problem.kind.as_deref().is_some_and(names_code)
+                    || problem.title.eq_ignore_ascii_case("Missing permission")
+            }
+            Self::Segmentation { errors } => {
+                names_code(&serde_json::to_string(errors).unwrap_or_default())
+            }
+            Self::Message { message } => message.to_ascii_lowercase().contains("not authorized"),
+            Self::Gateway { error_code, .. } => names_code(&error_code.0),
+            _ => false,
+        }
     }
 
     pub fn is_invalid_token(&self) -> bool {
@@ -113,6 +126,25 @@ impl PlatformError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_documented_permission_refusals_name_a_permission() {
+        let read = |json: serde_json::Value| serde_json::from_value::<PlatformError>(json).unwrap();
+        for refusal in [
+            serde_json::json!({"type": "https://ns.adobe.com/aep/errors/FLOW-2118-403", "title": "Missing permission", "status": 403}),
+            serde_json::json!({"errors": {"403": [{"code": "UPAPI-113752-403", "message": "Permission denied on some resources."}]}}),
+            serde_json::json!({"message": "Forbidden. The requester is not authorized to access the resource."}),
+        ] {
+            assert!(read(refusal.clone()).is_permission_refusal(), "{refusal}");
+        }
+        for other in [
+            serde_json::json!({"error_code": "403003", "message": "Api Key is invalid"}),
+            serde_json::json!({"type": "https://ns.adobe.com/aep/errors/FLOW-2110-403", "title": "Sandbox not allowed", "status": 403}),
+            serde_json::json!({"message": "Forbidden"}),
+        ] {
+            assert!(!read(other.clone()).is_permission_refusal(), "{other}");
+        }
+    }
 
     fn parse(json: &str) -> PlatformError {
         serde_json::from_str(json).unwrap()

@@ -82,6 +82,19 @@ impl Run {
         ids
     }
 
+    /// Whether the run has ended: a known final status, or a status the portal does not know on
+    /// a run that has a completion time.
+    pub fn is_finished(&self) -> bool {
+        match self.status() {
+            RunStatus::Other(_) => self
+                .metrics
+                .as_ref()
+                .and_then(|m| m.duration_summary.as_ref())
+                .is_some_and(|d| d.completed_at_utc.is_some()),
+            status => status.is_finished(),
+        }
+    }
+
     /// Status from `metrics.statusSummary`; a run without one has not finished.
     pub fn status(&self) -> RunStatus {
         self.metrics
@@ -302,6 +315,20 @@ mod tests {
         let summary: DurationSummary =
             serde_json::from_str(r#"{"startedAtUTC": 1000, "stoppedAtUTC": 4000}"#).unwrap();
         assert_eq!(summary.duration_millis(), Some(3000));
+    }
+
+    #[test]
+    fn an_unknown_status_has_finished_only_with_a_completion_time() {
+        let run = |completed: Option<i64>| -> Run {
+            serde_json::from_value(serde_json::json!({
+                "id": "r", "flowId": "f",
+                "metrics": {"statusSummary": {"status": "Cancelled"},
+                            "durationSummary": {"startedAtUTC": 1, "completedAtUTC": completed}}
+            }))
+            .unwrap()
+        };
+        assert!(!run(None).is_finished());
+        assert!(run(Some(2)).is_finished());
     }
 
     #[test]

@@ -82,19 +82,22 @@ pub struct RunInProgress {
 }
 
 impl RunInProgress {
-    /// One per audience an unfinished run exports; nothing for a finished run.
+    /// One per audience an unfinished run exports; nothing for a finished run. A run that
+    /// names no audience yet still holds its dataflow: it gets one entry with no segment.
     pub fn of(run: &Run) -> Vec<Self> {
-        if run.status().is_finished() {
+        if run.is_finished() {
             return Vec::new();
         }
-        run.segment_ids()
-            .into_iter()
-            .map(|segment_id| Self {
-                segment_id: segment_id.to_owned(),
-                dataflow_id: run.flow_id.clone(),
-                run_id: run.id.clone(),
-            })
-            .collect()
+        let entry = |segment_id: &str| Self {
+            segment_id: segment_id.to_owned(),
+            dataflow_id: run.flow_id.clone(),
+            run_id: run.id.clone(),
+        };
+        let segments = run.segment_ids();
+        if segments.is_empty() {
+            return vec![entry("")];
+        }
+        segments.into_iter().map(entry).collect()
     }
 }
 

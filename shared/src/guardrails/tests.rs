@@ -463,3 +463,17 @@ fn an_unclassified_destination_is_left_to_the_platform() {
 fn check_plan_with(facts: &Snapshot, entries: &[Entry]) -> Vec<Violation> {
     check(&plan(entries), facts, now(), &Limits::default())
 }
+
+#[test]
+fn a_run_that_names_no_audience_yet_still_holds_its_dataflow() {
+    let run: crate::aep::run::Run = serde_json::from_value(json!({
+        "id": "scheduled-2", "flowId": "s3", "metrics": {"statusSummary": {"status": "Processing"}}
+    }))
+    .unwrap();
+    let facts = Snapshot::new(&sandbox(), RunInProgress::of(&run), &[]);
+    assert_eq!(
+        codes(&check_plan_with(&facts, &[("s3", &["ready"])])),
+        vec![ViolationCode::DataflowRunProcessing]
+    );
+    assert!(facts.runs_in_progress("ready").is_empty());
+}

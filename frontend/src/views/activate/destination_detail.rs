@@ -34,45 +34,57 @@ pub fn DestinationDetail(state: ActivateState) -> impl IntoView {
     }
 }
 
+/// Closed at first, and drawn only when opened: a destination may map thousands of segments.
 #[component]
 fn Schedules(destination: Destination) -> impl IntoView {
-    let rows = destination
-        .selectors
-        .iter()
-        .map(|s| {
-            let schedule = s.schedule.clone().unwrap_or_default();
-            let text = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
-            view! {
-                <tr>
-                    <th scope="row">{s.name.clone()}</th>
-                    <td>{text(schedule.start_date.map(|d| d.to_string()))}</td>
-                    <td>{text(schedule.end_date.map(|d| d.to_string()))}</td>
-                    <td>{text(schedule.frequency)}</td>
-                    <td>{text(schedule.start_time.map(|t| format!("{t} UTC")))}</td>
-                    <td>{text(s.export_mode.clone())}</td>
-                    <td><code>{text(s.file_name_template.clone())}</code></td>
-                </tr>
-            }
+    let open = RwSignal::new(false);
+    let count = destination.selectors.len();
+    let rows = move || {
+        open.get().then(|| {
+            destination
+                .selectors
+                .iter()
+                .map(|s| {
+                    let schedule = s.schedule.clone().unwrap_or_default();
+                    let text = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
+                    view! {
+                        <tr>
+                            <th scope="row">{s.name.clone()}</th>
+                            <td>{text(schedule.start_date.map(|d| d.to_string()))}</td>
+                            <td>{text(schedule.end_date.map(|d| d.to_string()))}</td>
+                            <td>{text(schedule.frequency)}</td>
+                            <td>{text(schedule.start_time.map(|t| format!("{t} UTC")))}</td>
+                            <td>{text(s.export_mode.clone())}</td>
+                            <td><code>{text(s.file_name_template.clone())}</code></td>
+                        </tr>
+                    }
+                })
+                .collect_view()
         })
-        .collect_view();
+    };
     view! {
-        <div class="table-scroll">
-            <table class="schedules">
-                <caption>{move || t(Key::SchedulesCaption)}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{move || t(Key::OrdersSegment)}</th>
-                        <th scope="col">{move || t(Key::ScheduleStart)}</th>
-                        <th scope="col">{move || t(Key::ScheduleEnd)}</th>
-                        <th scope="col">{move || t(Key::ScheduleFrequency)}</th>
-                        <th scope="col">{move || t(Key::ScheduleTime)}</th>
-                        <th scope="col">{move || t(Key::ScheduleExportMode)}</th>
-                        <th scope="col">{move || t(Key::ScheduleFileName)}</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        </div>
+        <details class="schedules-group" on:toggle=move |ev| {
+            open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open());
+        }>
+            <summary>{move || format!("{} ({count})", t(Key::SchedulesCaption))}</summary>
+            <div class="table-scroll">
+                <table class="schedules">
+                    <caption>{move || t(Key::SchedulesCaption)}</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{move || t(Key::OrdersSegment)}</th>
+                            <th scope="col">{move || t(Key::ScheduleStart)}</th>
+                            <th scope="col">{move || t(Key::ScheduleEnd)}</th>
+                            <th scope="col">{move || t(Key::ScheduleFrequency)}</th>
+                            <th scope="col">{move || t(Key::ScheduleTime)}</th>
+                            <th scope="col">{move || t(Key::ScheduleExportMode)}</th>
+                            <th scope="col">{move || t(Key::ScheduleFileName)}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </details>
     }
 }
 

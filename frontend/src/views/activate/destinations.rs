@@ -4,6 +4,7 @@ use shared::guardrails::DestinationKind;
 
 use super::ActivateState;
 use crate::i18n::{Key, t};
+use crate::views::marks::{Mark, MarkKind};
 
 /// What kind of destination, as the portal could tell it.
 fn kind_label(kind: &DestinationKind) -> String {
@@ -53,6 +54,7 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                             move || state.selected.get().as_deref() == Some(id.as_str())
                         };
                         let count = d.selectors.len();
+                        let selected_mark = selected.clone();
                         let kind = d.kind.clone();
                         let flow_state = d.state.clone();
                         let unclassified = d.kind.is_unclassified();
@@ -66,7 +68,10 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                                         state.load_runs(id.clone());
                                     }
                                 >
-                                    <span class="destination-name">{d.name.clone()}</span>
+                                    <span class="destination-name">
+                                        {move || selected_mark().then(|| view! { <Mark kind=MarkKind::Selected />" " })}
+                                        {d.name.clone()}
+                                    </span>
                                     <span class="destination-meta">
                                         {move || kind_label(&kind)} " · " {move || state_label(&flow_state)} " · " {count} " " {move || t(Key::DestinationsSegments)}
                                         {d.last_run.clone().map(|r| format!(" · {r}"))}

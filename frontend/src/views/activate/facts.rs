@@ -87,9 +87,18 @@ impl Facts {
         runs: &BTreeMap<String, Vec<Run>>,
         portal_runs: HashSet<String>,
     ) -> Option<Self> {
+        // Lists fetched at different times may hold the same run; once any copy has finished,
+        // the run has.
+        let finished: HashSet<&str> = runs
+            .values()
+            .flatten()
+            .filter(|run| run.is_finished())
+            .map(|run| run.id.as_str())
+            .collect();
         let in_progress: Vec<RunInProgress> = runs
             .values()
             .flatten()
+            .filter(|run| !finished.contains(run.id.as_str()))
             .flat_map(RunInProgress::of)
             .collect();
         // Every dataflow is shown, whatever the portal makes of it: one it cannot classify

@@ -75,12 +75,22 @@ pub fn ActivateView() -> impl IntoView {
     // The export jobs and the portal's own runs are advisory: without them the pickers still
     // draw, and the portal checks again (and the Platform refuses an activation during a
     // scheduled export).
+    let submitted = RwSignal::new(None::<orders::Submitted>);
     let facts = Memo::new(move |_| {
+        // The portal's own runs: its newest accepted records, and what was just sent from here.
+        let mut own = portal_runs.get()?.unwrap_or_default();
+        submitted.with(|s| {
+            own.extend(
+                s.iter()
+                    .flat_map(|s| &s.orders)
+                    .filter_map(|o| o.order.run_id().map(|id| id.to_string())),
+            );
+        });
         Facts::build(
             flows.get()?.ok()?,
             export_jobs.get()?.unwrap_or_default(),
             &runs.get(),
-            portal_runs.get()?.unwrap_or_default(),
+            own,
         )
     });
     let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
@@ -90,7 +100,7 @@ pub fn ActivateView() -> impl IntoView {
         runs,
         selected: RwSignal::new(None),
         plan: RwSignal::new(ActivationInfo::new()),
-        submitted: RwSignal::new(None),
+        submitted,
     };
     let load_error = move || {
         // `with`, not `get`: the answers hold thousands of flows and audiences.

@@ -44,7 +44,7 @@ pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
             submitted.as_ref().is_some_and(|s| {
                 s.orders
                     .iter()
-                    .any(|o| !o.run.as_ref().is_some_and(|r| r.status().is_finished()))
+                    .any(|o| !o.run.as_ref().is_some_and(|r| r.is_finished()))
             })
         })
     };
@@ -56,7 +56,7 @@ pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
             let mut orders = submitted.orders.clone();
             for order in orders
                 .iter_mut()
-                .filter(|o| !o.run.as_ref().is_some_and(|r| r.status().is_finished()))
+                .filter(|o| !o.run.as_ref().is_some_and(|r| r.is_finished()))
             {
                 if let Some(run_id) = order.order.run_id() {
                     match api::run(&run_id).await {
@@ -98,7 +98,7 @@ pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
     move || {
         state.submitted.get().map(|s| view! {
             <section class="panel orders" aria-labelledby="orders-heading">
-                <h2 id="orders-heading">{move || t(Key::OrdersTitle)}</h2>
+                <h2 id="orders-heading">{move || t(Key::OrdersHeading)}</h2>
                 <RunTable orders=named caption=Key::OrdersTitle />
                 {s.history_link.map(|href| view! { <Link href=href>{move || t(Key::OrdersSeeHistory)}</Link> })}
             </section>

@@ -10,6 +10,7 @@ use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
 use crate::i18n::{Key, Lang, t, use_lang};
 use crate::session::{use_can_activate, use_limits};
+use crate::views::marks::{Mark, MarkKind};
 use crate::views::problem::ProblemMessage;
 
 #[component]
@@ -112,21 +113,80 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
             }
         });
     };
+    // The count, what blocks the plan and the button stay in view however long the plan is
+    // (sticky at the top of the panel); the entries follow, one group per destination.
     view! {
         <section class="panel plan" aria-labelledby="plan-heading">
-            <h2 id="plan-heading">{move || t(Key::PlanTitle)}</h2>
-            <p class="plan-count" aria-live="polite">
-                {move || format!("{} / {} {}", count(), limits.get().max_entries, t(Key::PlanEntries))}
-            </p>
+            <div class="plan-summary">
+                <h2 id="plan-heading">{move || t(Key::PlanTitle)}</h2>
+                <p class="plan-count" aria-live="polite">
+                    {move || format!("{} / {} {}", count(), limits.get().max_entries, t(Key::PlanEntries))}
+                </p>
+                <div class="plan-check" role="status" aria-live="polite">
+                    {move || {
+                        let violations = violations.get();
+                        if state.plan.with(|p| p.is_empty()) {
+                            None
+                        } else if violations.is_empty() {
+                            Some(view! { <p class="ok"><Mark kind=MarkKind::Ok />" " {t(Key::PlanOk)}</p> }.into_any())
+                        } else {
+                            Some(view! {
+                                <p class="violations-title"><Mark kind=MarkKind::Blocked />" " {t(Key::PlanViolations)}</p>
+                                <ul class="violations">
+                                    {violations.into_iter().map(|v| {
+                                        let text = if lang.get() == Lang::Ko { v.message.ko } else { v.message.en };
+                                        view! { <li data-code=format!("{:?}", v.code)>{text}</li> }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any())
+                        }
+                    }}
+                </div>
+                <button
+                    class="primary"
+                    aria-describedby="activate-reason"
+                    disabled=move || blocked_reason().is_some() || sending.get()
+                    on:click=open_confirmation
+                >
+                    {move || t(Key::ActivateButton)}
+                </button>
+                <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
+                {move || confirming.get().then(|| view! {
+                    <div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-heading" aria-describedby="confirm-summary">
+                        <h3 id="confirm-heading">{t(Key::ConfirmTitle)}</h3>
+                        <div id="confirm-summary">
+                            <p>{t(Key::ConfirmSummary)}</p>
+                            <ul>
+                                {state.plan.get_untracked().iter().map(|(dataflow, segments)| view! {
+                                    <li>{format!("{}: {} {}", name_of(dataflow, None), segments.len(), t(Key::DestinationsSegments))}</li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                        <button class="primary" node_ref=confirm_button disabled=move || sending.get() on:click=send>
+                            {move || if sending.get() { t(Key::ConfirmSending) } else { t(Key::ConfirmYes) }}
+                        </button>
+                        <button on:click=move |_| confirming.set(false)>{t(Key::ConfirmNo)}</button>
+                    </div>
+                })}
+                {move || problem.get().map(|p| view! { <ProblemMessage problem=p /> })}
+            </div>
             {move || state.plan.with(|p| p.is_empty()).then(|| view! { <p>{t(Key::PlanEmpty)}</p> })}
-            <ul class="plan-destinations">
+            <div class="plan-destinations">
                 {move || {
                     let plan = state.plan.get();
                     plan.iter().map(|(dataflow, segments)| {
                         let destination_name = name_of(dataflow, None);
+                        let remove_all_label = format!("{} ({})", t(Key::PlanRemoveDestination), destination_name);
+                        let whole = dataflow.clone();
                         view! {
-                            <li>
-                                <p class="plan-destination">{destination_name.clone()}</p>
+                            <details class="plan-group" open=true>
+                                <summary>
+                                    <span class="plan-destination">{destination_name.clone()}</span>
+                                    {format!(" · {} {}", segments.len(), t(Key::DestinationsSegments))}
+                                </summary>
+                                <button class="link" aria-label=remove_all_label on:click=move |_| {
+                                    state.plan.update(|plan| plan.remove_dataflow(&whole));
+                                }>{t(Key::PlanRemoveDestination)}</button>
                                 <ul>
                                     {segments.iter().map(|segment| {
                                         let segment_name = name_of(dataflow, Some(segment));
@@ -143,58 +203,11 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                                         }
                                     }).collect_view()}
                                 </ul>
-                            </li>
+                            </details>
                         }
                     }).collect_view()
                 }}
-            </ul>
-            <div class="plan-check" role="status" aria-live="polite">
-                {move || {
-                    let violations = violations.get();
-                    if state.plan.with(|p| p.is_empty()) {
-                        None
-                    } else if violations.is_empty() {
-                        Some(view! { <p class="ok">"✓ " {t(Key::PlanOk)}</p> }.into_any())
-                    } else {
-                        Some(view! {
-                            <p class="violations-title">"✗ " {t(Key::PlanViolations)}</p>
-                            <ul class="violations">
-                                {violations.into_iter().map(|v| {
-                                    let text = if lang.get() == Lang::Ko { v.message.ko } else { v.message.en };
-                                    view! { <li data-code=format!("{:?}", v.code)>{text}</li> }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any())
-                    }
-                }}
             </div>
-            <button
-                class="primary"
-                aria-describedby="activate-reason"
-                disabled=move || blocked_reason().is_some() || sending.get()
-                on:click=open_confirmation
-            >
-                {move || t(Key::ActivateButton)}
-            </button>
-            <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
-            {move || confirming.get().then(|| view! {
-                <div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-heading" aria-describedby="confirm-summary">
-                    <h3 id="confirm-heading">{t(Key::ConfirmTitle)}</h3>
-                    <div id="confirm-summary">
-                        <p>{t(Key::ConfirmSummary)}</p>
-                        <ul>
-                            {state.plan.get_untracked().iter().map(|(dataflow, segments)| view! {
-                                <li>{format!("{}: {} {}", name_of(dataflow, None), segments.len(), t(Key::DestinationsSegments))}</li>
-                            }).collect_view()}
-                        </ul>
-                    </div>
-                    <button class="primary" node_ref=confirm_button disabled=move || sending.get() on:click=send>
-                        {move || if sending.get() { t(Key::ConfirmSending) } else { t(Key::ConfirmYes) }}
-                    </button>
-                    <button on:click=move |_| confirming.set(false)>{t(Key::ConfirmNo)}</button>
-                </div>
-            })}
-            {move || problem.get().map(|p| view! { <ProblemMessage problem=p /> })}
         </section>
     }
 }

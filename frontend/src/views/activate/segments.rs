@@ -11,6 +11,7 @@ use super::ActivateState;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::session::use_limits;
+use crate::views::marks::{Mark, MarkKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Badge {
@@ -28,6 +29,14 @@ impl Badge {
             Self::Ready => "badge ready",
             Self::Waiting(_) => "badge waiting",
             _ => "badge blocked",
+        }
+    }
+
+    fn mark(&self) -> MarkKind {
+        match self {
+            Self::Ready => MarkKind::Ok,
+            Self::Waiting(_) => MarkKind::Waiting,
+            _ => MarkKind::Blocked,
         }
     }
 
@@ -251,7 +260,10 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                                 <code>{row.id.clone()}</code>
                                             </span>
                                         </label>
-                                        <span class=move || badge.get().class()>{move || badge.get().text()}</span>
+                                        <span class=move || badge.get().class()>
+                                            {move || view! { <Mark kind=badge.get().mark() /> }}
+                                            " " {move || badge.get().text()}
+                                        </span>
                                     </li>
                                 }
                             }
