@@ -2,7 +2,9 @@
 //! checked.
 
 use leptos::prelude::*;
-use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsState};
+use std::collections::BTreeMap;
+
+use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, RunsState};
 use shared::time::Date;
 
 use crate::api;
@@ -225,6 +227,24 @@ pub fn HistoryView() -> impl IntoView {
             }
         });
     };
+    // Names as the Platform has them now, where the destination or segment still exists; the
+    // record's own names otherwise (renamed or deleted since).
+    let current_names = Memo::new(move |_| {
+        let mut names = Names::default();
+        if let Some(Ok(flows)) = flows.get() {
+            for flow in &flows {
+                names
+                    .destinations
+                    .insert(flow.id.clone(), flow.name.clone());
+                for selector in flow.selectors() {
+                    names
+                        .segments
+                        .insert(selector.id.clone(), selector.name.clone());
+                }
+            }
+        }
+        names
+    });
     let destinations = move || {
         let mut known: Vec<(String, String)> = flows
             .get()
@@ -325,7 +345,7 @@ pub fn HistoryView() -> impl IntoView {
                 Some((_, Ok(first))) if first.items.is_empty() => view! { <p>{t(Key::HistoryEmpty)}</p> }.into_any(),
                 Some((_, Ok(first))) => {
                     let records = Signal::derive(move || first.items.iter().cloned().chain(older.get()).collect::<Vec<_>>());
-                    view! { <HistoryTable records=records /> }.into_any()
+                    view! { <HistoryTable records=records current=current_names /> }.into_any()
                 }
             }}
             </div>
@@ -337,8 +357,21 @@ pub fn HistoryView() -> impl IntoView {
 /// Destinations and segments shown in a row.
 const NAMES_SHOWN: usize = 3;
 
+/// The name to show for `id`: the Platform's current one, else the one recorded.
+fn name_of(
+    current: &BTreeMap<String, String>,
+    recorded: &BTreeMap<String, String>,
+    id: &str,
+) -> String {
+    current
+        .get(id)
+        .or_else(|| recorded.get(id))
+        .cloned()
+        .unwrap_or_else(|| id.to_owned())
+}
+
 #[component]
-fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
+fn HistoryTable(records: Signal<Vec<HistoryRecord>>, current: Memo<Names>) -> impl IntoView {
     view! {
         <table class="history">
             <caption>{move || t(Key::HistoryTitle)}</caption>
@@ -357,17 +390,17 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>) -> impl IntoView {
                 <For
                     each=move || records.get()
                     key=|r| (r.id.clone(), r.outcome, r.runs)
-                    children=|r| {
+                    children=move |r| {
                         let (key, class) = outcome_key(r.outcome);
                         let record = r.clone();
                         let destinations = {
                             let record = record.clone();
-                            move || first_few(record.activation_info.keys().map(|d| record.names.destination(d).to_owned()).collect(), NAMES_SHOWN)
+                            move || current.with(|now| first_few(record.activation_info.keys().map(|d| name_of(&now.destinations, &record.names.destinations, d)).collect(), NAMES_SHOWN))
                         };
                         let segments = {
                             let record = record.clone();
                             move || {
-                                let mut names: Vec<String> = record.activation_info.values().flatten().map(|s| record.names.segment(s).to_owned()).collect();
+                                let mut names: Vec<String> = current.with(|now| record.activation_info.values().flatten().map(|s| name_of(&now.segments, &record.names.segments, s)).collect());
                                 names.dedup();
                                 first_few(names, NAMES_SHOWN)
                             }
