@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import * as fs from "node:fs";
 import { activateThroughApi, dataflow, expectAccessible, openDestination, screenshot, segment } from "./helpers";
 
 test("an activation appears in the history with its runs in the detail", async ({ page }) => {
@@ -122,4 +123,17 @@ test("the history's filters live in the address and choose destinations by name"
   await expect(page.getByLabel("Segment (name or id)")).toHaveValue("busan");
   const rows = page.getByRole("table", { name: "History" }).getByRole("row");
   await expect(rows.nth(1)).toContainText("Busan shoppers");
+});
+
+test("the history downloads as CSV with the filters shown", async ({ page }) => {
+  await page.goto("/history?outcome=accepted");
+  const download = page.waitForEvent("download");
+  await page.getByRole("link", { name: "Download CSV (these filters)" }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe("adhoc-activation-history.csv");
+  const text = fs.readFileSync(await file.path(), "utf8").replace(/^\uFEFF/, "");
+  const [header, ...rows] = text.trim().split("\r\n");
+  expect(header.split(",").slice(0, 4)).toEqual(["id", "created_at_utc", "user", "outcome"]);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const row of rows) expect(row).toContain(",accepted,");
 });

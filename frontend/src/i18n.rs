@@ -192,6 +192,7 @@ catalogue! {
     CopyId => "Copy the id", "ID 복사:";
     Copy => "Copy id", "ID 복사";
     Copied => "Copied", "복사됨";
+    HistoryDownloadCsv => "Download CSV (these filters)", "CSV 내려받기 (현재 필터)";
     HistoryFilterRuns => "Runs", "실행 결과";
     HistoryRuns => "Runs", "실행 결과";
     HistoryAnd => "and", "외";

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+mod csv_export;
 mod error;
 mod facts;
 mod history;

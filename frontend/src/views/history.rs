@@ -337,6 +337,12 @@ pub fn HistoryView() -> impl IntoView {
                 {text_field("from", Key::HistoryFilterFrom, None, |f| f.from.clone(), |f, v| f.from = v)}
                 {text_field("until", Key::HistoryFilterUntil, None, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
+            <p class="export">
+                <a class="button" download="adhoc-activation-history.csv"
+                    href=move || format!("/api/history.csv?{}", filters.with(|f| f.query(None)))>
+                    {move || t(Key::HistoryDownloadCsv)}
+                </a>
+            </p>
             {move || stale.get().then(|| view! { <Loading /> })}
             <div class="results" aria-busy=move || stale.get().to_string()>
             {move || match page.get() {

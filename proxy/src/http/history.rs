@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Path, Query, State},
+    http::header,
     response::{IntoResponse, Response},
 };
 
@@ -13,14 +14,43 @@ use crate::error::ApiError;
 use crate::{AppState, auth};
 use shared::portal::{ErrorCode, HistoryQuery};
 
+type FilterQuery = Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>;
+
+fn read_filter(filter: FilterQuery) -> Result<HistoryQuery, ApiError> {
+    let Query(filter) = filter.map_err(|e| ApiError::bad_request(ErrorCode::InvalidFilter, format!("{e}. Filters: destination, segment, user, outcome, runs (running, failed, succeeded), from, to (epoch ms), cursor, limit.")))?;
+    Ok(filter)
+}
+
 pub async fn list(
     State(state): State<Arc<AppState>>,
     user: auth::User,
-    filter: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+    filter: FilterQuery,
 ) -> Result<Response, ApiError> {
     user.require_reader()?;
-    let Query(filter) = filter.map_err(|e| ApiError::bad_request(ErrorCode::InvalidFilter, format!("{e}. Filters: destination, segment, user, outcome, from, to (epoch ms), cursor, limit.")))?;
+    let filter = read_filter(filter)?;
     Ok(Json(state.store.list(&filter).await?).into_response())
+}
+
+/// The history as a spreadsheet, with the same filters.
+pub async fn csv(
+    State(state): State<Arc<AppState>>,
+    user: auth::User,
+    filter: FilterQuery,
+) -> Result<Response, ApiError> {
+    user.require_reader()?;
+    let filter = read_filter(filter)?;
+    let body = crate::csv_export::history_csv(state.store(), &filter).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"adhoc-activation-history.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 pub async fn detail(

@@ -31,6 +31,7 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
     let api = Router::new()
         .route("/api/session", get(session::session))
         .route("/api/history", get(history::list))
+        .route("/api/history.csv", get(history::csv))
         .route("/api/history/{id}", get(history::detail))
         .route("/api/platform/{*path}", any(platform::forward))
         .route("/api/{*rest}", any(platform::api_not_found))

@@ -224,3 +224,76 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn the_history_exports_as_csv_that_a_csv_parser_reads_back() {
+    let portal = TestPortal::start().await;
+    let (_, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    // Names with everything CSV must quote, and Hangul.
+    let awkward = "여름 세일, \"VIP\"\n두 번째 줄";
+    portal
+        .load(json!({"flows": [{
+            "id": "2f7d0c4e-3b1a-4c9e-8d2f-6a5b4c3d2e1f", "name": "Partner, \"quoted\" 파트너", "state": "enabled",
+            "flowSpec": {"id": "1a0514a6-33d4-4c7f-aff8-594799c47549"},
+            "inheritedAttributes": {"properties": {"isDestinationFlow": true},
+                "targetConnections": [{"id": "t", "connectionSpec": {"id": "4fce964d-3f37-408f-9778-e597338a21ee"}}]},
+            "transformations": [{"name": "GeneralTransform", "params": {"segmentSelectors": {"selectors": [
+                {"type": "PLATFORM_SEGMENT", "value": {"id": vip, "name": awkward, "createTime": "1600000000",
+                    "exportMode": "DAILY_FULL_EXPORT"}}]}}}]
+        }]}))
+        .await;
+    let response = portal
+        .activate(
+            json!({"2f7d0c4e-3b1a-4c9e-8d2f-6a5b4c3d2e1f": [&vip]}),
+            "activator-token",
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = portal
+        .get("/api/history.csv?outcome=accepted", "viewer-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for spreadsheets");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header[..4], ["id", "created_at_utc", "user", "outcome"]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert_eq!(
+        &rows[0][column("destinations")],
+        "Partner, \"quoted\" 파트너"
+    );
+    assert_eq!(&rows[0][column("segments")], awkward);
+    assert_eq!(&rows[0][column("segment_ids")], vip.as_str());
+    assert_eq!(&rows[0][column("outcome")], "accepted");
+    assert!(rows[0][column("created_at_utc")].ends_with('Z'));
+    // The filters are the list's: nothing rejected here.
+    let rejected = portal
+        .get("/api/history.csv?outcome=rejected", "viewer-token")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rejected.lines().count(), 1, "the header only");
+}
