@@ -193,6 +193,14 @@ catalogue! {
     Copy => "Copy id", "ID 복사";
     Copied => "Copied", "복사됨";
     HistoryDownloadCsv => "Download CSV (these filters)", "CSV 내려받기 (현재 필터)";
+    NotificationsTitle => "Notifications", "알림";
+    NotificationEvent => "Event", "이벤트";
+    NotificationReceiver => "Receiver", "받는 곳";
+    NotificationState => "Delivery", "전달";
+    NotificationAttempts => "Attempts", "시도";
+    NotificationDelivered => "delivered", "전달됨";
+    NotificationPending => "being sent", "보내는 중";
+    NotificationGivenUp => "given up", "포기함";
     HistoryFilterRuns => "Runs", "실행 결과";
     HistoryRuns => "Runs", "실행 결과";
     HistoryAnd => "and", "외";

@@ -9,7 +9,7 @@ use std::time::Duration;
 use shared::aep::paging::FlowServiceList;
 use shared::aep::run::{RUNS_PATH, Run};
 use shared::aep::verbatim::Verbatim;
-use shared::portal::{HistoryDetail, OrderRun, Outcome, RunsSummary};
+use shared::portal::{DeliveryState, HistoryDetail, NotificationState, OrderRun};
 use shared::time::EpochMillis;
 
 use crate::error::ApiError;
@@ -24,7 +24,7 @@ pub async fn detail(
     now: EpochMillis,
     request_id: &str,
 ) -> Result<HistoryDetail, ApiError> {
-    let mut record = store.get(id).await?.ok_or_else(|| {
+    let record = store.get(id).await?.ok_or_else(|| {
         ApiError::NotFound(format!("There is no activation {id} in the history."))
     })?;
     let mut order_runs = Vec::with_capacity(record.orders.len());
@@ -43,17 +43,29 @@ pub async fn detail(
             error,
         });
     }
-    // What the viewer sees is what the list says from now on.
-    if record.outcome == Outcome::Accepted && order_runs.iter().all(|o| o.error.is_none()) {
-        let summary = RunsSummary::of(order_runs.iter().map(|o| o.run.as_deref()));
-        if record.runs != Some(summary) {
-            store.record_runs(&record.id, summary).await?;
-            record.runs = Some(summary);
-        }
-    }
+    let notifications = store
+        .notifications_of(&record.id)
+        .await?
+        .into_iter()
+        .map(|n| NotificationState {
+            event: n.event,
+            receiver: crate::notify::receiver_name(&n.target),
+            state: if n.delivered_at.is_some() {
+                DeliveryState::Delivered
+            } else if n.gave_up_at.is_some() {
+                DeliveryState::GivenUp
+            } else {
+                DeliveryState::Pending
+            },
+            attempts: n.attempts,
+            last_error: n.last_error,
+            delivered_at: n.delivered_at,
+        })
+        .collect();
     Ok(HistoryDetail {
         record,
         runs: order_runs,
+        notifications,
     })
 }
 

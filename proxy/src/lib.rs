@@ -15,6 +15,7 @@ mod http;
 mod ims;
 mod media;
 pub mod metrics;
+pub mod notify;
 mod rate;
 pub mod reconcile;
 pub mod run_watch;
@@ -57,6 +58,9 @@ pub struct AppState {
     clock: Clock,
     public_origin: Option<String>,
     activation_rate: ActivationRate,
+    receivers: notify::Receivers,
+    /// Sends notifications: no redirects (a receiver's redirect could point anywhere).
+    notifier: reqwest::Client,
 }
 
 pub struct Settings {
@@ -69,6 +73,8 @@ pub struct Settings {
     /// and the request's `Host`: behind a TLS proxy.
     pub public_origin: Option<String>,
     pub activations_per_user_per_minute: u32,
+    /// Where notifications go; none by default.
+    pub receivers: notify::Receivers,
 }
 
 impl AppState {
@@ -93,6 +99,12 @@ impl AppState {
             clock: settings.clock,
             public_origin: settings.public_origin,
             activation_rate: ActivationRate::new(settings.activations_per_user_per_minute),
+            receivers: settings.receivers,
+            notifier: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client with default TLS roots"),
         })
     }
 

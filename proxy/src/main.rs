@@ -14,6 +14,8 @@ use shared::plan::Plan;
 use shared::portal::Mode;
 
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
+/// How soon a notification goes out.
+const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 /// How soon the history list shows that an activation's runs have finished.
 const RUN_WATCH_EVERY: Duration = Duration::from_secs(5);
 
@@ -83,6 +85,27 @@ struct PortalArgs {
         default_value_t = 30
     )]
     activations_per_minute: u32,
+    /// Where to POST a signed JSON event for each activation's outcome and each run's end
+    /// (repeatable). Needs a secret to sign with.
+    #[arg(long = "webhook-url", value_parser = parse_http_url)]
+    webhook_urls: Vec<String>,
+    /// Signs the webhooks' bodies (`X-Portal-Signature: sha256=...`). Prefer the environment
+    /// variable: a flag shows in the process list.
+    #[arg(long, env = "ADHOC_PORTAL_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// A Slack incoming-webhook URL for the same events, as sentences.
+    #[arg(long, env = "ADHOC_PORTAL_SLACK_WEBHOOK_URL", hide_env_values = true, value_parser = parse_http_url)]
+    slack_webhook_url: Option<String>,
+}
+
+/// An `http://` or `https://` URL.
+fn parse_http_url(text: &str) -> Result<String, String> {
+    match reqwest::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!("{text:?} is not an http:// or https:// URL")),
+    }
 }
 
 #[derive(Args)]
@@ -272,6 +295,11 @@ async fn run_portal(
     if let Some(port) = args.port {
         addr.set_port(port);
     }
+    if !args.webhook_urls.is_empty() && args.webhook_secret.is_none() {
+        return Err(
+            "--webhook-url needs a secret to sign with: set ADHOC_PORTAL_WEBHOOK_SECRET (or --webhook-secret)".into(),
+        );
+    }
     let settings = Settings {
         platform,
         auth,
@@ -280,6 +308,11 @@ async fn run_portal(
         clock: Clock::System,
         public_origin: args.public_url,
         activations_per_user_per_minute: args.activations_per_minute,
+        receivers: proxy::notify::Receivers {
+            webhooks: args.webhook_urls,
+            secret: args.webhook_secret.map(Into::into),
+            slack: args.slack_webhook_url,
+        },
     };
     let place = Placement {
         data_dir: args.data_dir,
@@ -292,6 +325,7 @@ async fn run_portal(
         .map_err(|e| e.to_string())?;
     application.spawn_reconciler(RECONCILE_EVERY);
     application.spawn_run_watch(RUN_WATCH_EVERY);
+    application.spawn_notifier(NOTIFY_EVERY);
     tracing::info!(
         "portal at http://{} ({mode:?} mode)",
         application.local_addr()

@@ -32,6 +32,10 @@ const HELP: &[(&str, &str)] = &[
         "portal_guardrail_rejections_total",
         "Guardrail violations that refused an activation, by code.",
     ),
+    (
+        "portal_notifications_total",
+        "Notification attempts by event and outcome (delivered, retried, given_up).",
+    ),
 ];
 
 impl Metrics {

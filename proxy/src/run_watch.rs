@@ -38,6 +38,7 @@ pub async fn refresh_unfinished(state: &AppState) -> Result<(), ReconcileError> 
 
 async fn refresh(state: &AppState, record: &HistoryRecord) -> Result<(), ReconcileError> {
     let mut runs = Vec::with_capacity(record.orders.len());
+    let mut ended = Vec::with_capacity(record.orders.len());
     for order in &record.orders {
         let run = match order.run_id() {
             Some(id) => {
@@ -48,8 +49,12 @@ async fn refresh(state: &AppState, record: &HistoryRecord) -> Result<(), Reconci
             }
             None => None,
         };
+        ended.push((order.clone(), run.as_deref().cloned()));
         runs.push(run);
     }
+    // The ends go in the outbox before the summary says "finished": once it does, this record
+    // is not looked at again.
+    crate::notify::enqueue_run_ends(state, record, &ended).await?;
     let summary = RunsSummary::of(runs.iter().map(|run| run.as_deref()));
     if record.runs != Some(summary) {
         state.store.record_runs(&record.id, summary).await?;

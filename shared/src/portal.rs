@@ -380,6 +380,32 @@ pub struct HistoryPage {
 pub struct HistoryDetail {
     pub record: HistoryRecord,
     pub runs: Vec<OrderRun>,
+    /// The record's notifications and how their delivery went.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notifications: Vec<NotificationState>,
+}
+
+/// One event sent (or being sent) to one receiver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationState {
+    pub event: String,
+    /// `webhook hooks.example.com`, `slack hooks.slack.com`: the host only, never the URL.
+    pub receiver: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<EpochMillis>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    GivenUp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! run is in progress.
 
 use leptos::prelude::*;
-use shared::portal::HistoryDetail;
+use shared::portal::{DeliveryState, HistoryDetail, NotificationState};
 
 use crate::api;
 use crate::format;
@@ -43,6 +43,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                     let record = detail.record.clone();
                     let (key, _) = outcome_key(record.outcome);
                     let names = record.names.clone();
+                    let notifications = detail.notifications.clone();
                     let orders = Signal::derive(move || {
                         detail.runs.iter().map(|r| OrderState {
                             destination: names.destination(&r.order.order).to_owned(),
@@ -86,6 +87,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                             </div>
                         })}
                         {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption=Key::OrdersTitle /> })}
+                        {(!notifications.is_empty()).then(|| view! { <Notifications notifications=notifications.clone() /> })}
                     }.into_any()
                 }
             }}
@@ -110,5 +112,42 @@ fn CopyableId(id: String) -> impl IntoView {
         <button class="link copy" aria-label=move || format!("{} {id}", t(Key::CopyId)) on:click=copy>
             {move || if copied.get() { t(Key::Copied) } else { t(Key::Copy) }}
         </button>
+    }
+}
+
+/// Who was told what, and whether it reached them.
+#[component]
+fn Notifications(notifications: Vec<NotificationState>) -> impl IntoView {
+    view! {
+        <table class="notifications">
+            <caption>{move || t(Key::NotificationsTitle)}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">{move || t(Key::NotificationEvent)}</th>
+                    <th scope="col">{move || t(Key::NotificationReceiver)}</th>
+                    <th scope="col">{move || t(Key::NotificationState)}</th>
+                    <th scope="col">{move || t(Key::NotificationAttempts)}</th>
+                    <th scope="col">{move || t(Key::OrdersErrors)}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {notifications.into_iter().map(|n| {
+                    let state = match n.state {
+                        DeliveryState::Delivered => Key::NotificationDelivered,
+                        DeliveryState::Pending => Key::NotificationPending,
+                        DeliveryState::GivenUp => Key::NotificationGivenUp,
+                    };
+                    view! {
+                        <tr>
+                            <td><code>{n.event}</code></td>
+                            <td>{n.receiver}</td>
+                            <td>{move || t(state)}</td>
+                            <td>{n.attempts}</td>
+                            <td>{n.last_error.unwrap_or_default()}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

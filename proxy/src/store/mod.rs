@@ -98,9 +98,74 @@ pub trait HistoryStore: Send + Sync {
         since: EpochMillis,
     ) -> Result<Vec<HistoryRecord>, StoreError>;
 
+    /// Adds to the outbox what is not there yet; with `notified`, also marks that record's own
+    /// event as enqueued, in the same transaction.
+    async fn enqueue(
+        &self,
+        notifications: &[Notification],
+        notified: Option<(&str, EpochMillis)>,
+    ) -> Result<(), StoreError>;
+
+    /// Final activations (accepted, rejected, failed) since `since` whose own event is not in
+    /// the outbox yet.
+    async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError>;
+
+    /// Claims up to `limit` notifications due at `now` until `lease_until`: another worker
+    /// (or replica) does not take them meanwhile.
+    async fn claim_due(
+        &self,
+        now: EpochMillis,
+        lease_until: EpochMillis,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError>;
+
+    /// What became of one attempt: delivered, to be retried at `retry_at`, or given up.
+    async fn record_attempt(
+        &self,
+        delivery_id: &str,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError>;
+
+    async fn notifications_of(&self, record_id: &str) -> Result<Vec<Notification>, StoreError>;
+
     /// Newest first, filtered (a segment by id, or by a part of its recorded name), by keyset
     /// pages (`cursor` = `<created_at>:<id>` of the last item).
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Delivered {
+        at: EpochMillis,
+    },
+    Retry {
+        error: String,
+        retry_at: EpochMillis,
+    },
+    GaveUp {
+        error: String,
+        at: EpochMillis,
+    },
+}
+
+/// One event for one receiver, waiting in the outbox or sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// The same on every retry: receivers drop repeats by it.
+    pub delivery_id: String,
+    /// Event, record, run and receiver: enqueuing the same event twice adds nothing.
+    pub dedupe_key: String,
+    pub record_id: String,
+    pub event: String,
+    /// `webhook <url>` or `slack <url>`.
+    pub target: String,
+    pub body: String,
+    pub created_at: EpochMillis,
+    pub attempts: u32,
+    pub next_attempt_at: EpochMillis,
+    pub delivered_at: Option<EpochMillis>,
+    pub gave_up_at: Option<EpochMillis>,
+    pub last_error: Option<String>,
 }
 
 /// How an outcome is written in the database.

@@ -16,7 +16,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{FirstAnswer, HistoryStore, InFlight, KeyedRecord, StoreError, outcome_text};
+use super::{
+    AttemptOutcome, FirstAnswer, HistoryStore, InFlight, KeyedRecord, Notification, StoreError,
+    outcome_text,
+};
 
 const PAGE_DEFAULT: u32 = 50;
 const PAGE_MAX: u32 = 200;
@@ -239,6 +242,114 @@ impl HistoryStore for SqliteStore {
         rows.iter().map(record).collect()
     }
 
+    async fn enqueue(
+        &self,
+        notifications: &[Notification],
+        notified: Option<(&str, EpochMillis)>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for n in notifications {
+            sqlx::query(
+                "INSERT OR IGNORE INTO notifications (delivery_id, dedupe_key, record_id, event, target, body, created_at, next_attempt_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&n.delivery_id)
+            .bind(&n.dedupe_key)
+            .bind(&n.record_id)
+            .bind(&n.event)
+            .bind(&n.target)
+            .bind(&n.body)
+            .bind(n.created_at.0)
+            .bind(n.next_attempt_at.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((record_id, at)) = notified {
+            sqlx::query(
+                "UPDATE activations SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+            )
+            .bind(at.0)
+            .bind(record_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE notified_at IS NULL AND created_at >= ?
+                AND outcome IN ('accepted', 'rejected', 'failed') ORDER BY created_at",
+        )
+        .bind(since.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn claim_due(
+        &self,
+        now: EpochMillis,
+        lease_until: EpochMillis,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE delivered_at IS NULL AND gave_up_at IS NULL
+                AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+        )
+        .bind(now.0)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let claimed: Vec<Notification> = rows.iter().map(notification).collect::<Result<_, _>>()?;
+        for n in &claimed {
+            sqlx::query("UPDATE notifications SET next_attempt_at = ? WHERE delivery_id = ?")
+                .bind(lease_until.0)
+                .bind(&n.delivery_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn record_attempt(
+        &self,
+        delivery_id: &str,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let query = match &outcome {
+            AttemptOutcome::Delivered { at } => sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE delivery_id = ?",
+            )
+            .bind(at.0),
+            AttemptOutcome::Retry { error, retry_at } => sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE delivery_id = ?",
+            )
+            .bind(error.clone())
+            .bind(retry_at.0),
+            AttemptOutcome::GaveUp { error, at } => sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, last_error = ?, gave_up_at = ? WHERE delivery_id = ?",
+            )
+            .bind(error.clone())
+            .bind(at.0),
+        };
+        query.bind(delivery_id).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn notifications_of(&self, record_id: &str) -> Result<Vec<Notification>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM notifications WHERE record_id = ? ORDER BY created_at, event, target",
+        )
+        .bind(record_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
@@ -348,6 +459,29 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         warnings,
         names,
         runs,
+    })
+}
+
+fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
+    let at = |column: &str| -> Result<Option<EpochMillis>, StoreError> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.map(EpochMillis))
+    };
+    Ok(Notification {
+        delivery_id: row.try_get("delivery_id")?,
+        dedupe_key: row.try_get("dedupe_key")?,
+        record_id: row.try_get("record_id")?,
+        event: row.try_get("event")?,
+        target: row.try_get("target")?,
+        body: row.try_get("body")?,
+        created_at: EpochMillis(row.try_get("created_at")?),
+        attempts: row
+            .try_get::<i64, _>("attempts")?
+            .try_into()
+            .unwrap_or(u32::MAX),
+        next_attempt_at: EpochMillis(row.try_get("next_attempt_at")?),
+        delivered_at: at("delivered_at")?,
+        gave_up_at: at("gave_up_at")?,
+        last_error: row.try_get("last_error")?,
     })
 }
 

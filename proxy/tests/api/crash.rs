@@ -11,19 +11,29 @@ struct Portal {
     url: String,
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Portal {
     async fn start(data: &std::path::Path, dist: &std::path::Path) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_with(data, dist, &[]).await
+    }
+
+    async fn start_with(data: &std::path::Path, dist: &std::path::Path, args: &[&str]) -> Self {
+        let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_adhoc-portal"))
             .args(["demo", "--port", &port.to_string()])
             .arg("--data-dir")
             .arg(data)
             .arg("--dist-dir")
             .arg(dist)
+            .args(args)
+            .env("ADHOC_PORTAL_WEBHOOK_SECRET", "crash-test-secret")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -115,5 +125,102 @@ async fn every_answered_activation_survives_a_kill_9() {
             record["record"]["outcome"], "accepted",
             "{location}: {record}"
         );
+    }
+}
+
+/// Notifications in the outbox when the portal is killed go out after it restarts.
+#[tokio::test]
+async fn undelivered_notifications_survive_a_kill_9() {
+    use std::sync::{Arc, Mutex};
+    let data = tempfile::tempdir().unwrap();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    // The receiver's port, closed until after the kill: every attempt before it fails.
+    let receiver_port = free_port();
+    let hook = format!("http://127.0.0.1:{receiver_port}/hook");
+    let args = ["--webhook-url", hook.as_str()];
+    let mut portal = Portal::start_with(data.path(), dist.path(), &args).await;
+    let client = reqwest::Client::new();
+    let flows: Value = client
+        .get(format!(
+            "{}/api/platform/data/foundation/flowservice/flows?property=state==enabled",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let flow = flows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Data lake (Azure Blob)")
+        .unwrap();
+    let mut answered = Vec::new();
+    for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(3)
+    {
+        let response = client
+            .post(format!(
+                "{}/api/platform/data/core/activation/disflowprovider/adhocrun",
+                portal.url
+            ))
+            .json(&json!({"activationInfo": {flow["id"].as_str().unwrap(): [selector["value"]["id"]]}}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            answered.push(location.trim_start_matches("/api/history/").to_owned());
+        }
+    }
+    assert!(!answered.is_empty());
+    // Long enough for the events to be in the outbox and tried against the closed port.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    portal.kill_9();
+
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", receiver_port))
+        .await
+        .unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let _portal = Portal::start_with(data.path(), dist.path(), &args).await;
+    // A claim cut off by the kill is taken again after its 60 s lease at worst.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let accepted: Vec<String> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|event| event["event"] == "activation.accepted")
+            .map(|event| event["id"].as_str().unwrap().to_owned())
+            .collect();
+        if answered.iter().all(|id| accepted.contains(id)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not delivered after the restart: {accepted:?} of {answered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

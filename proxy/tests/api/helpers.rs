@@ -96,15 +96,36 @@ impl TestPortal {
     /// Token users, and the Platform settings changed by `adjust`: IMS or the Platform replaced
     /// by an upstream of the test's own.
     pub async fn start_against(adjust: impl FnOnce(&mut PlatformConfig)) -> Self {
-        Self::start_custom(tokens(), ApiVersion::V2, InboundLimits::default(), adjust).await
+        Self::start_custom(
+            tokens(),
+            ApiVersion::V2,
+            InboundLimits::default(),
+            |settings| adjust(&mut settings.platform),
+        )
+        .await
     }
 
-    /// With the Platform settings changed by `adjust` (to point at an upstream of the test's own).
+    /// Token users, notifications going to `receivers`.
+    pub async fn start_notifying(receivers: proxy::notify::Receivers) -> Self {
+        Self::start_custom(
+            tokens(),
+            ApiVersion::V2,
+            InboundLimits::default(),
+            |settings| {
+                settings.receivers = receivers;
+                settings.public_origin = Some("https://portal.example".into());
+            },
+        )
+        .await
+    }
+
+    /// With the settings changed by `adjust` (the Platform pointed at an upstream of the
+    /// test's own, notifications...).
     pub async fn start_custom(
         auth: AuthMode,
         api_version: ApiVersion,
         inbound: InboundLimits,
-        adjust: impl FnOnce(&mut PlatformConfig),
+        adjust: impl FnOnce(&mut Settings),
     ) -> Self {
         captured_logs();
         let data = tempfile::tempdir().unwrap();
@@ -117,18 +138,19 @@ impl TestPortal {
             vec![dataset::demo_sandbox(now)],
         );
         let emulator_url = serve(emulator.router()).await;
-        let mut platform = PlatformConfig::for_emulator(&emulator, &emulator_url, api_version);
-        adjust(&mut platform);
+        let mut settings = Settings {
+            platform: PlatformConfig::for_emulator(&emulator, &emulator_url, api_version),
+            auth,
+            limits: Limits::default(),
+            mode: Mode::Live,
+            clock: proxy::Clock::manual(now),
+            public_origin: None,
+            activations_per_user_per_minute: 30,
+            receivers: Default::default(),
+        };
+        adjust(&mut settings);
         let application = Application::build(
-            Settings {
-                platform,
-                auth,
-                limits: Limits::default(),
-                mode: Mode::Live,
-                clock: proxy::Clock::manual(now),
-                public_origin: None,
-                activations_per_user_per_minute: 30,
-            },
+            settings,
             Placement {
                 data_dir: data.path().to_path_buf(),
                 dist_dir: dist.path().to_path_buf(),

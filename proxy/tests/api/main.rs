@@ -6,6 +6,7 @@ mod allowlist;
 mod cli_and_cache;
 mod crash;
 mod helpers;
+mod notifications;
 mod platform_shapes;
 mod security;
 mod tokens;
