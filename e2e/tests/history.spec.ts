@@ -137,3 +137,47 @@ test("the history downloads as CSV with the filters shown", async ({ page }) => 
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) expect(row).toContain(",accepted,");
 });
+
+test.describe("a user in Seoul", () => {
+  test.use({ timezoneId: "Asia/Seoul" });
+
+  test("reads times in Korean time with UTC beside, days by the Korean calendar, and the charts by name", async ({ page }) => {
+    const bulk = await dataflow(page.request, "Bulk QA export (S3)");
+    // Rejected or accepted, it is a record of today.
+    await activateThroughApi(page.request, { [bulk.id]: [bulk.segments[0], bulk.segments[0]] });
+    await page.goto("/history");
+    await expect(page.getByText("sandbox prod")).toBeVisible();
+    const time = page.getByRole("table", { name: "History" }).getByRole("row").nth(1).locator("time");
+    await expect(time).toContainText("(UTC+9)");
+    const utc = await time.getAttribute("title");
+    const machine = await time.getAttribute("datetime");
+    expect(utc).toMatch(/ UTC$/);
+    // The local time is nine hours ahead of the UTC one.
+    const local = new Date(machine!).toLocaleString("sv-SE", { timeZone: "Asia/Seoul" }).slice(0, 16);
+    await expect(time).toContainText(local);
+
+    const today = new Date().toLocaleDateString("en-CA", { timeZone: "Asia/Seoul" });
+    await page.getByLabel("From date").fill(today);
+    await page.getByLabel("Until date (included)").fill(today);
+    await page.getByLabel("Until date (included)").blur();
+    await expect(page).toHaveURL(new RegExp(`from=${today}`));
+    await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toBeVisible();
+
+    await expect(page.getByRole("img", { name: "Activations per day: accepted, rejected, other" })).toBeVisible();
+    await expect(page.getByRole("img", { name: "Profiles exported per day" })).toBeVisible();
+    await expect(page.getByRole("table", { name: "Activations per day: accepted, rejected, other" })).toContainText(today);
+    await screenshot(page, "history-seoul");
+  });
+});
+
+test("a record's plan opens again in Activate for review", async ({ page }) => {
+  const azure = await dataflow(page.request, "Data lake (Azure Blob)");
+  await activateThroughApi(page.request, { [azure.id]: [azure.segments[0]] });
+  await page.goto("/history");
+  await page.getByRole("table", { name: "History" }).getByRole("link", { name: "Details" }).first().click();
+  await page.getByRole("link", { name: "Activate again" }).click();
+  await expect(page).toHaveURL(/\/activate\?again=/);
+  await expect(page.getByText("The plan of an earlier activation is loaded")).toBeVisible();
+  await expect(page.getByText("1 / 80 entries")).toBeVisible();
+  await expect(page.locator(".plan-group")).toContainText("Data lake (Azure Blob)");
+});

@@ -11,7 +11,7 @@ use shared::aep::segment::{Audience, AudienceList};
 use shared::facts::{self, DestinationFlowPages};
 use shared::plan::Plan;
 use shared::portal::{
-    ActivationRequest, ErrorBody, ErrorCode, HistoryDetail, HistoryPage, Session,
+    ActivationRequest, ErrorBody, ErrorCode, HistoryDay, HistoryDetail, HistoryPage, Session,
 };
 
 const PLATFORM: &str = "/api/platform";
@@ -172,6 +172,15 @@ pub async fn portal_runs() -> Result<std::collections::HashSet<String>, Problem>
         .flat_map(|record| &record.orders)
         .filter_map(|order| order.run_id().map(|id| id.to_string()))
         .collect())
+}
+
+/// Per day in the browser's time zone: activations by outcome, profiles exported.
+pub async fn history_days(query: &str) -> Result<Vec<HistoryDay>, Problem> {
+    let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+    get(&format!(
+        "/api/history/daily?{query}&offsetMinutes={offset}"
+    ))
+    .await
 }
 
 pub async fn history_detail(id: &str) -> Result<HistoryDetail, Problem> {

@@ -71,6 +71,8 @@ fn CurrentUser() -> impl IntoView {
                     <span class="user-name">{s.user.clone()}</span>
                     " · "
                     <span class="user-role">{move || t(role)}</span>
+                    " · "
+                    <span class="sandbox">{move || t(Key::SessionSandbox)} " " {s.sandbox.clone()}</span>
                 </p>
             }
         })

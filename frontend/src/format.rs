@@ -28,6 +28,37 @@ pub fn instant(at: EpochMillis) -> String {
     format!("{} {} UTC", at.utc_date(), at.utc_hh_mm())
 }
 
+/// `2026-11-30 22:05 (UTC+9)` in the browser's time zone.
+pub fn local_instant(at: EpochMillis) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
+    // getTimezoneOffset is minutes *behind* UTC: Seoul is -540.
+    let offset = -(date.get_timezone_offset() as i64);
+    let zone = match (offset / 60, offset % 60) {
+        (0, 0) => "UTC".to_owned(),
+        (hours, 0) => format!("UTC{hours:+}"),
+        (hours, minutes) => format!("UTC{hours:+}:{:02}", minutes.abs()),
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} ({zone})",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date(),
+        date.get_hours(),
+        date.get_minutes()
+    )
+}
+
+/// The first millisecond of `day` in the browser's time zone: a Korean user's "today" starts
+/// at 15:00 UTC the day before.
+pub fn local_day_start(day: shared::time::Date) -> i64 {
+    js_sys::Date::new_with_year_month_day(
+        u32::try_from(day.year()).unwrap_or(1970),
+        i32::from(day.month()) - 1,
+        i32::from(day.day()),
+    )
+    .get_time() as i64
+}
+
 pub fn duration(millis: i64) -> String {
     let seconds = millis.max(0) / 1000;
     match seconds {

@@ -201,6 +201,14 @@ catalogue! {
     NotificationDelivered => "delivered", "전달됨";
     NotificationPending => "being sent", "보내는 중";
     NotificationGivenUp => "given up", "포기함";
+    SessionSandbox => "sandbox", "샌드박스";
+    ActivateAgain => "Activate again", "다시 활성화";
+    ActivateAgainLoaded => "The plan of an earlier activation is loaded: review it and press Activate.", "이전 활성화의 계획을 불러왔습니다. 확인한 뒤 활성화를 누르세요.";
+    ChartOutcomes => "Activations per day: accepted, rejected, other", "일별 활성화: 수락, 거부, 기타";
+    ChartRecords => "Profiles exported per day", "일별 내보낸 프로필";
+    ChartDay => "Day", "날짜";
+    ChartOther => "other", "기타";
+    ChartProfiles => "Profiles", "프로필";
     HistoryFilterRuns => "Runs", "실행 결과";
     HistoryRuns => "Runs", "실행 결과";
     HistoryAnd => "and", "외";

@@ -248,6 +248,25 @@ pub struct RunsSummary {
     pub total: u32,
     pub succeeded: u32,
     pub failed: u32,
+    /// Profiles the succeeded runs exported.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub records: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One day of the history, in the reader's time zone: activations by outcome, profiles exported.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub accepted: u32,
+    pub rejected: u32,
+    /// Failed, unknown or still being sent.
+    pub other: u32,
+    pub records: u64,
 }
 
 impl RunsSummary {
@@ -257,7 +276,18 @@ impl RunsSummary {
         runs.into_iter().fold(Self::default(), |mut summary, run| {
             summary.total += 1;
             match run.map(|r| (r.status(), r.is_finished())) {
-                Some((RunStatus::Success, _)) => summary.succeeded += 1,
+                Some((RunStatus::Success, _)) => {
+                    summary.succeeded += 1;
+                    summary.records += run
+                        .and_then(|r| {
+                            r.metrics
+                                .as_ref()?
+                                .record_summary
+                                .as_ref()?
+                                .output_record_count
+                        })
+                        .unwrap_or(0);
+                }
                 Some((_, true)) => summary.failed += 1,
                 _ => {}
             }

@@ -11,7 +11,9 @@ use crate::api;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::router::Link;
+use crate::views::history_charts::HistoryCharts;
 use crate::views::loading::{LoadFailed, Loading, poll_while};
+use crate::views::time::Time;
 
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -39,6 +41,12 @@ struct Filters {
 
 impl Filters {
     fn query(&self, cursor: Option<&str>) -> String {
+        self.query_in(cursor, format::local_day_start)
+    }
+
+    /// The API's query, with the date filters' days starting as `day_start` says: the user's
+    /// local midnight in the browser.
+    fn query_in(&self, cursor: Option<&str>, day_start: fn(Date) -> i64) -> String {
         let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
         fn word<T: serde::de::DeserializeOwned>(value: &str) -> Option<T> {
             serde_json::from_value(serde_json::Value::String(value.to_owned())).ok()
@@ -49,13 +57,11 @@ impl Filters {
             user: text(&self.user),
             outcome: word(&self.outcome),
             runs: word(&self.runs),
-            from: Date::parse(&self.from)
-                .ok()
-                .map(|date| date.start_millis().0),
+            from: Date::parse(&self.from).ok().map(day_start),
             // The day chosen is included: the API's `to` is exclusive.
             to: Date::parse(&self.until)
                 .ok()
-                .map(|date| date.plus_days(1).start_millis().0),
+                .map(|date| day_start(date.plus_days(1))),
             cursor: cursor.map(str::to_owned),
             limit: None,
         }
@@ -183,6 +189,11 @@ pub fn HistoryView() -> impl IntoView {
             (query, answer)
         }
     });
+    let days = LocalResource::new(move || {
+        let query = filters.get().query(None);
+        async move { api::history_days(&query).await.unwrap_or_default() }
+    });
+    let days = Signal::derive(move || days.get().unwrap_or_default());
     let stale = Memo::new(move |_| {
         let current = filters.with(|f| f.query(None));
         page.with(|answer| answer.as_ref().is_some_and(|(query, _)| *query != current))
@@ -337,6 +348,7 @@ pub fn HistoryView() -> impl IntoView {
                 {text_field("from", Key::HistoryFilterFrom, None, |f| f.from.clone(), |f, v| f.from = v)}
                 {text_field("until", Key::HistoryFilterUntil, None, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
+            <HistoryCharts days=days />
             <p class="export">
                 <a class="button" download="adhoc-activation-history.csv"
                     href=move || format!("/api/history.csv?{}", filters.with(|f| f.query(None)))>
@@ -414,7 +426,7 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>, current: Memo<Names>) -> im
                         let runs = move || runs_text(&record);
                         view! {
                             <tr>
-                                <td>{format::instant(r.created_at)}</td>
+                                <td><Time at=r.created_at /></td>
                                 <td>{r.user.clone()}</td>
                                 <td>{destinations}</td>
                                 <td>{segments}</td>
@@ -436,7 +448,7 @@ mod tests {
     use shared::time::Date;
 
     #[test]
-    fn the_until_date_is_included_and_the_from_date_starts_at_midnight_utc() {
+    fn the_until_date_is_included_and_each_day_starts_where_the_day_start_says() {
         let filters = Filters {
             from: "2026-11-29".into(),
             until: "2026-11-30".into(),
@@ -447,7 +459,7 @@ mod tests {
             86_400_000,
         );
         assert_eq!(
-            filters.query(None),
+            filters.query_in(None, |date| date.start_millis().0),
             format!("from={from}&to={}", from + 2 * day)
         );
     }

@@ -5,13 +5,13 @@ use leptos::prelude::*;
 use shared::portal::{DeliveryState, HistoryDetail, NotificationState};
 
 use crate::api;
-use crate::format;
 use crate::i18n::{Key, t};
 use crate::router::Link;
 use crate::views::history::{outcome_key, runs_text};
 use crate::views::loading::{LoadFailed, Loading, poll_while};
 use crate::views::problem::ProblemMessage;
 use crate::views::run_table::{OrderState, RunTable};
+use crate::views::time::Time;
 
 const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -55,13 +55,14 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                     });
                     view! {
                         <dl class="record">
-                            <dt>{t(Key::HistoryWhen)}</dt><dd>{format::instant(record.created_at)}</dd>
+                            <dt>{t(Key::HistoryWhen)}</dt><dd><Time at=record.created_at /></dd>
                             <dt>{t(Key::HistoryWho)}</dt><dd>{record.user.clone()}</dd>
                             <dt>{t(Key::HistoryOutcome)}</dt><dd><span class="outcome">{t(key)}</span></dd>
                             {runs_text(&record).map(|(text, class)| view! {
                                 <dt>{t(Key::HistoryRuns)}</dt><dd><span class=format!("runs runs-{class}")>{text}</span></dd>
                             })}
                         </dl>
+                        <p><Link href=format!("/activate?again={}", record.id)>{t(Key::ActivateAgain)}</Link></p>
                         <h2>{t(Key::DetailPlan)}</h2>
                         <ul class="plan-names">
                             {record.activation_info.iter().map(|(dataflow, segments)| view! {

@@ -1,8 +1,10 @@
 pub mod activate;
 pub mod history;
+pub mod history_charts;
 pub mod history_detail;
 pub mod loading;
 pub mod marks;
 pub mod not_found;
 pub mod problem;
 pub mod run_table;
+pub mod time;

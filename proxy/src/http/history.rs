@@ -31,6 +31,32 @@ pub async fn list(
     Ok(Json(state.store.list(&filter).await?).into_response())
 }
 
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Zone {
+    /// Minutes ahead of UTC of the reader's time zone (Seoul: 540).
+    #[serde(default)]
+    offset_minutes: i32,
+}
+
+/// `GET /api/history/daily`: per day, activations by outcome and profiles exported.
+pub async fn daily(
+    State(state): State<Arc<AppState>>,
+    user: auth::User,
+    Query(zone): Query<Zone>,
+    filter: FilterQuery,
+) -> Result<Response, ApiError> {
+    user.require_reader()?;
+    let filter = read_filter(filter)?;
+    if !(-14 * 60..=14 * 60).contains(&zone.offset_minutes) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidFilter,
+            "offsetMinutes must be a time zone's offset from UTC, between -840 and 840.",
+        ));
+    }
+    Ok(Json(state.store.daily(&filter, zone.offset_minutes).await?).into_response())
+}
+
 /// The history as a spreadsheet, with the same filters.
 pub async fn csv(
     State(state): State<Arc<AppState>>,

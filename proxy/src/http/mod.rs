@@ -32,6 +32,7 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
         .route("/api/session", get(session::session))
         .route("/api/history", get(history::list))
         .route("/api/history.csv", get(history::csv))
+        .route("/api/history/daily", get(history::daily))
         .route("/api/history/{id}", get(history::detail))
         .route("/api/platform/{*path}", any(platform::forward))
         .route("/api/{*rest}", any(platform::api_not_found))

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
-use shared::portal::{ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsSummary};
+use shared::portal::{
+    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsSummary,
+};
 use shared::time::EpochMillis;
 
 pub use sqlite::SqliteStore;
@@ -127,6 +129,14 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     async fn notifications_of(&self, record_id: &str) -> Result<Vec<Notification>, StoreError>;
+
+    /// Activations per day by outcome and profiles exported per day, with the list's filters
+    /// (its cursor and limit aside); days start at midnight `offset_minutes` ahead of UTC.
+    async fn daily(
+        &self,
+        filter: &HistoryQuery,
+        offset_minutes: i32,
+    ) -> Result<Vec<HistoryDay>, StoreError>;
 
     /// Newest first, filtered (a segment by id, or by a part of its recorded name), by keyset
     /// pages (`cursor` = `<created_at>:<id>` of the last item).

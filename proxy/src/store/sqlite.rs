@@ -7,7 +7,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
 use shared::portal::{
-    ErrorBody, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, RequestedPlan, RunsSummary,
+    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, RequestedPlan,
+    RunsSummary,
 };
 use shared::time::EpochMillis;
 use sqlx::sqlite::{
@@ -350,39 +351,44 @@ impl HistoryStore for SqliteStore {
         rows.iter().map(notification).collect()
     }
 
+    async fn daily(
+        &self,
+        filter: &HistoryQuery,
+        offset_minutes: i32,
+    ) -> Result<Vec<HistoryDay>, StoreError> {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new("SELECT strftime('%Y-%m-%d', (a.created_at + ");
+        query.push_bind(i64::from(offset_minutes) * 60_000).push(
+            ") / 1000, 'unixepoch') AS day,
+                 SUM(a.outcome = 'accepted') AS accepted, SUM(a.outcome = 'rejected') AS rejected,
+                 SUM(a.outcome NOT IN ('accepted', 'rejected')) AS other,
+                 SUM(COALESCE(json_extract(a.runs_summary, '$.records'), 0)) AS records
+                 FROM activations a WHERE 1 = 1",
+        );
+        push_filters(&mut query, filter);
+        query.push(" GROUP BY day ORDER BY day");
+        let rows = query.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let count = |column: &str| -> Result<u32, StoreError> {
+                    Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
+                };
+                Ok(HistoryDay {
+                    day: row.try_get("day")?,
+                    accepted: count("accepted")?,
+                    rejected: count("rejected")?,
+                    other: count("other")?,
+                    records: u64::try_from(row.try_get::<i64, _>("records")?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
-        if let Some(destination) = &filter.destination {
-            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.dataflow_id = ")
-                .push_bind(destination.clone())
-                .push(")");
-        }
-        if let Some(segment) = &filter.segment {
-            query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND (e.segment_id = ")
-                .push_bind(segment.clone())
-                .push(" OR instr(lower(e.segment_name), lower(")
-                .push_bind(segment.clone())
-                .push(")) > 0))");
-        }
-        if let Some(runs) = filter.runs {
-            query.push(" AND a.runs_state = ").push_bind(runs.as_str());
-        }
-        if let Some(user) = &filter.user {
-            query.push(" AND a.user_name = ").push_bind(user.clone());
-        }
-        if let Some(outcome) = filter.outcome {
-            query
-                .push(" AND a.outcome = ")
-                .push_bind(outcome_text(outcome));
-        }
-        if let Some(from) = filter.from {
-            query.push(" AND a.created_at >= ").push_bind(from);
-        }
-        if let Some(to) = filter.to {
-            query.push(" AND a.created_at < ").push_bind(to);
-        }
+        push_filters(&mut query, filter);
         if let Some(cursor) = &filter.cursor {
             let (created_at, id) = parse_cursor(cursor)?;
             query
@@ -408,6 +414,39 @@ impl HistoryStore for SqliteStore {
             None
         };
         Ok(HistoryPage { items, next_cursor })
+    }
+}
+
+/// The history's filters as SQL conditions on `activations a`.
+fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filter: &HistoryQuery) {
+    if let Some(destination) = &filter.destination {
+        query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.dataflow_id = ")
+                .push_bind(destination.clone())
+                .push(")");
+    }
+    if let Some(segment) = &filter.segment {
+        query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND (e.segment_id = ")
+                .push_bind(segment.clone())
+                .push(" OR instr(lower(e.segment_name), lower(")
+                .push_bind(segment.clone())
+                .push(")) > 0))");
+    }
+    if let Some(runs) = filter.runs {
+        query.push(" AND a.runs_state = ").push_bind(runs.as_str());
+    }
+    if let Some(user) = &filter.user {
+        query.push(" AND a.user_name = ").push_bind(user.clone());
+    }
+    if let Some(outcome) = filter.outcome {
+        query
+            .push(" AND a.outcome = ")
+            .push_bind(outcome_text(outcome));
+    }
+    if let Some(from) = filter.from {
+        query.push(" AND a.created_at >= ").push_bind(from);
+    }
+    if let Some(to) = filter.to {
+        query.push(" AND a.created_at < ").push_bind(to);
     }
 }
 

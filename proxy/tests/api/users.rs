@@ -184,10 +184,25 @@ async fn the_history_keeps_names_and_says_how_the_runs_went() {
     let failed: Value = portal
         .get_json("/api/history?runs=failed", "viewer-token")
         .await;
+    let exported = 48_210 - 48_210 / 40;
     assert_eq!(
         failed["items"][0]["runs"],
-        json!({"total": 2, "succeeded": 1, "failed": 1})
+        json!({"total": 2, "succeeded": 1, "failed": 1, "records": exported})
     );
+    // Per day in the reader's time zone: the activation, and the profiles its runs exported.
+    let days: Value = portal
+        .get_json("/api/history/daily?offsetMinutes=540", "viewer-token")
+        .await;
+    let days = days.as_array().unwrap();
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert_eq!(days[0]["accepted"], 1);
+    assert_eq!(days[0]["records"], exported);
+    let bad: reqwest::Response = portal
+        .get("/api/history/daily?offsetMinutes=9999", "viewer-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     let running: Value = portal
         .get_json("/api/history?runs=running", "viewer-token")
         .await;

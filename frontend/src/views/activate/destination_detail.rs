@@ -9,6 +9,7 @@ use super::facts::Destination;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::views::run_table::status_key;
+use crate::views::time::Time;
 
 /// Runs listed: a day of hourly exports and then some.
 const RECENT_RUNS: usize = 25;
@@ -151,7 +152,7 @@ fn RecentRuns(state: ActivateState, destination: Destination) -> impl IntoView {
                                 let count = |n: Option<u64>| n.map(format::count).unwrap_or_default();
                                 view! {
                                     <tr>
-                                        <td>{run.created_at.map(format::instant)}</td>
+                                        <td>{run.created_at.map(|at| view! { <Time at=at /> })}</td>
                                         <td>{segment_names(&run)}</td>
                                         <td>
                                             <span class=format!("status status-{class}")>

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::run::Run;
+use shared::ids::{DataflowId, SegmentId};
 
 use crate::api;
 use crate::i18n::{Key, t};
@@ -56,6 +57,17 @@ impl ActivateState {
     }
 }
 
+/// `?again=<record id>` in the address.
+fn again_param() -> Option<String> {
+    let search = window().location().search().ok()?;
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("again="))
+        .filter(|id| id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') && !id.is_empty())
+        .map(str::to_owned)
+}
+
 #[component]
 pub fn ActivateView() -> impl IntoView {
     let flows = LocalResource::new(api::destination_flows);
@@ -94,12 +106,36 @@ pub fn ActivateView() -> impl IntoView {
         )
     });
     let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
+    let plan = RwSignal::new(ActivationInfo::new());
+    let selected = RwSignal::new(None);
+    // "Activate again" from a record: its plan, loaded for review, never sent by itself.
+    let again = RwSignal::new(false);
+    if let Some(id) = again_param() {
+        leptos::task::spawn_local(async move {
+            if let Ok(detail) = api::history_detail(&id).await {
+                let mut loaded = ActivationInfo::new();
+                for (dataflow, segments) in &detail.record.activation_info {
+                    for segment in segments {
+                        if let (Ok(d), Ok(s)) = (
+                            DataflowId::parse(dataflow.clone()),
+                            SegmentId::parse(segment.clone()),
+                        ) {
+                            loaded.add(d, s);
+                        }
+                    }
+                }
+                selected.set(detail.record.activation_info.keys().next().cloned());
+                plan.set(loaded);
+                again.set(true);
+            }
+        });
+    }
     let state = ActivateState {
         facts,
         audiences: audience_index,
         runs,
-        selected: RwSignal::new(None),
-        plan: RwSignal::new(ActivationInfo::new()),
+        selected,
+        plan,
         submitted,
     };
     let load_error = move || {
@@ -116,6 +152,7 @@ pub fn ActivateView() -> impl IntoView {
         <section aria-labelledby="activate-heading" class="activate">
             <h1 id="activate-heading">{move || t(Key::ActivateTitle)}</h1>
             <p class="intro">{move || t(Key::ActivateIntro)}</p>
+            {move || again.get().then(|| view! { <p class="note" role="status">{t(Key::ActivateAgainLoaded)}</p> })}
             {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
                     <LoadFailed problem=problem retry=move || {

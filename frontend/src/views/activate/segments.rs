@@ -241,7 +241,7 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                         format!(
                                             "{}{}",
                                             profiles.map(|n| format!("{} {} · ", format::count(n), t(Key::SegmentsProfiles))).unwrap_or_default(),
-                                            evaluated.map(|at| format!("{} {} · ", t(Key::SegmentsEvaluated), format::instant(at))).unwrap_or_default()
+                                            evaluated.map(|at| format!("{} {} · ", t(Key::SegmentsEvaluated), format::local_instant(at))).unwrap_or_default()
                                         )
                                     }
                                 };
