@@ -30,6 +30,8 @@ test("an activation appears in the history with its runs in the detail", async (
   // 21,760 profiles, one in forty without an identity to export.
   await expect(runs).toContainText("21,216");
   await expect(runs).toContainText("Data lake (Azure Blob)");
+  // Each order's duration and records, drawn as bars with the figures as their name.
+  await expect(runs.getByRole("img", { name: /^Duration \d+s, 21,216 Records$/ })).toBeVisible();
   // The detail names things, with each id beside its name and a button that copies it.
   const plan = page.locator("ul.plan-names");
   await expect(plan).toContainText("Data lake (Azure Blob)");

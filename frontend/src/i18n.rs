@@ -168,6 +168,7 @@ catalogue! {
     OrdersBytes => "Bytes", "바이트";
     OrdersDuration => "Duration", "소요 시간";
     OrdersErrors => "Errors", "오류";
+    OrdersBars => "Duration and records", "소요 시간과 레코드";
     OrdersSeeHistory => "See it in the history", "기록에서 보기";
     StatusProcessing => "In progress", "진행 중";
     StatusSuccess => "Succeeded", "성공";

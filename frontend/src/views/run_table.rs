@@ -30,6 +30,21 @@ pub fn status_key(run: Option<&Run>) -> (Result<Key, String>, &'static str) {
 
 #[component]
 pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView {
+    // The longest run and the most records among the orders: each row's bars are drawn to it.
+    let scale = Memo::new(move |_| {
+        orders.with(|orders| {
+            orders.iter().fold((1_i64, 1_u64), |(longest, most), o| {
+                let metrics = o.run.as_ref().and_then(|r| r.metrics.as_ref());
+                let took = metrics
+                    .and_then(|m| m.duration_summary.as_ref()?.duration_millis())
+                    .unwrap_or(0);
+                let records = metrics
+                    .and_then(|m| m.record_summary.as_ref()?.output_record_count)
+                    .unwrap_or(0);
+                (longest.max(took), most.max(records))
+            })
+        })
+    });
     view! {
         <table class="runs">
             <caption>{move || t(caption)}</caption>
@@ -43,6 +58,7 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView 
                     <th scope="col">{move || t(Key::OrdersBytes)}</th>
                     <th scope="col">{move || t(Key::OrdersDuration)}</th>
                     <th scope="col">{move || t(Key::OrdersErrors)}</th>
+                    <th scope="col">{move || t(Key::OrdersBars)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -81,11 +97,34 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView 
                                 <td>{bytes.filter(|_| finished).map(format::bytes)}</td>
                                 <td>{took.map(format::duration)}</td>
                                 <td>{errors.join("; ")}</td>
+                                <td>{move || {
+                                    let (longest, most) = scale.get();
+                                    bars(took.unwrap_or(0), longest, records.filter(|_| finished).unwrap_or(0), most)
+                                }}</td>
                             </tr>
                         }
                     }
                 />
             </tbody>
         </table>
+    }
+}
+
+/// A run's duration and records as two small bars, against the longest and the largest order.
+fn bars(took: i64, longest: i64, records: u64, most: u64) -> impl IntoView {
+    let duration = 100.0 * took.max(0) as f64 / longest.max(1) as f64;
+    let exported = 100.0 * records as f64 / most.max(1) as f64;
+    let label = format!(
+        "{} {}, {} {}",
+        t(Key::OrdersDuration),
+        format::duration(took),
+        format::count(records),
+        t(Key::OrdersRecords)
+    );
+    view! {
+        <svg class="run-bars" role="img" aria-label=label viewBox="0 0 100 10" preserveAspectRatio="none">
+            <rect class="bar-duration" x="0" y="0" width=duration height="4" />
+            <rect class="bar-records" x="0" y="6" width=exported height="4" />
+        </svg>
     }
 }
