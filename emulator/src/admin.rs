@@ -93,11 +93,7 @@ async fn load_entities(
     let mut world = emulator.world();
     let name = sandbox.unwrap_or_else(|| "prod".into());
     let Some(sandbox) = world.sandboxes.get_mut(&name) else {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"message": format!("no sandbox {name}")})),
-        )
-            .into_response();
+        return no_sandbox(&name);
     };
     let (flows, runs, export_jobs) = (
         entities.flows.len(),
@@ -216,11 +212,7 @@ async fn add_export_job(
     let mut world = emulator.world();
     let name = sandbox.unwrap_or_else(|| "prod".into());
     let Some(sandbox) = world.sandboxes.get_mut(&name) else {
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"message": format!("no sandbox {name}")})),
-        )
-            .into_response();
+        return no_sandbox(&name);
     };
     let id = ExportJobId(
         (1 + sandbox
@@ -245,4 +237,12 @@ async fn clear_export_jobs(
         sandbox.export_jobs.clear();
     }
     StatusCode::NO_CONTENT
+}
+
+fn no_sandbox(name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": format!("no sandbox {name}")})),
+    )
+        .into_response()
 }

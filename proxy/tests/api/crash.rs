@@ -47,6 +47,21 @@ impl Portal {
         Self { child, url }
     }
 
+    /// The enabled destination dataflows, as the portal forwards them.
+    async fn enabled_flows(&self, client: &reqwest::Client) -> Value {
+        client
+            .get(format!(
+                "{}/api/platform/data/foundation/flowservice/flows?property=state==enabled",
+                self.url
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     fn kill_9(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.wait();
@@ -67,17 +82,7 @@ async fn every_answered_activation_survives_a_kill_9() {
     std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
     let mut portal = Portal::start(data.path(), dist.path()).await;
     let client = reqwest::Client::new();
-    let flows: Value = client
-        .get(format!(
-            "{}/api/platform/data/foundation/flowservice/flows?property=state==enabled",
-            portal.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let flows = portal.enabled_flows(&client).await;
     let mut plans = Vec::new();
     for flow in flows["items"].as_array().unwrap() {
         for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
@@ -141,17 +146,7 @@ async fn undelivered_notifications_survive_a_kill_9() {
     let args = ["--webhook-url", hook.as_str()];
     let mut portal = Portal::start_with(data.path(), dist.path(), &args).await;
     let client = reqwest::Client::new();
-    let flows: Value = client
-        .get(format!(
-            "{}/api/platform/data/foundation/flowservice/flows?property=state==enabled",
-            portal.url
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let flows = portal.enabled_flows(&client).await;
     let flow = flows["items"]
         .as_array()
         .unwrap()

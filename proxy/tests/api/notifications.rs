@@ -232,10 +232,10 @@ async fn every_event_kind_is_signed_named_and_sent_once_to_each_receiver() {
     );
 }
 
-#[tokio::test]
-async fn a_receiver_that_was_down_gets_everything_once_it_is_back() {
+/// A portal with one accepted activation, its receivers answering `status`.
+async fn activation_told_to_a_receiver_answering(status: u16) -> (Receiver, TestPortal, String) {
     let (receiver, url) = Receiver::start().await;
-    receiver.answer(503);
+    receiver.answer(status);
     let portal = portal_notifying(&url).await;
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
@@ -244,6 +244,12 @@ async fn a_receiver_that_was_down_gets_everything_once_it_is_back() {
         .activate(json!({&flow: [&vip]}), "activator-token", None)
         .await;
     let id = crate::helpers::record_id(&response);
+    (receiver, portal, id)
+}
+
+#[tokio::test]
+async fn a_receiver_that_was_down_gets_everything_once_it_is_back() {
+    let (receiver, portal, id) = activation_told_to_a_receiver_answering(503).await;
     for _ in 0..3 {
         work(&portal).await;
         portal.advance(10).await;
@@ -301,16 +307,7 @@ async fn a_receiver_that_was_down_gets_everything_once_it_is_back() {
 
 #[tokio::test]
 async fn a_receiver_that_refuses_for_good_is_given_up_and_that_is_visible() {
-    let (receiver, url) = Receiver::start().await;
-    receiver.answer(410);
-    let portal = portal_notifying(&url).await;
-    let (flow, vip) = portal
-        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
-        .await;
-    let response = portal
-        .activate(json!({&flow: [&vip]}), "activator-token", None)
-        .await;
-    let id = crate::helpers::record_id(&response);
+    let (receiver, portal, id) = activation_told_to_a_receiver_answering(410).await;
     for _ in 0..8 {
         proxy::notify::enqueue_outcomes(&portal.state)
             .await
