@@ -12,10 +12,10 @@ use axum::{
 };
 use serde_json::json;
 use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse, PATH as ADHOCRUN_PATH};
-use shared::guardrails::{self, RunInProgress, Snapshot, Violation};
+use shared::guardrails::{self, RunInProgress, Snapshot, Violation, ViolationCode};
 use shared::plan::Plan;
 use shared::portal::{
-    ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Names, Outcome, Role,
+    ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Names, Outcome, PlanInfo, Role,
 };
 
 use crate::auth::{User, require_json, sha256_hex};
@@ -40,14 +40,36 @@ pub async fn activate(
     user.require(Role::Activator)?;
     require_json(&headers)?;
     let plan = parse(&body)?;
-    // Keys are the user's own: another user's key neither replays nor blocks theirs.
-    let key = idempotency_key(&headers)?.map(|key| format!("{}\u{1f}{key}", user.name));
+    let key = user_key(&user, &headers)?;
     let request_hash = sha256_hex(&serde_json::to_string(&plan).expect("a plan serialises"));
     if let Some(key) = key.as_deref()
         && let Some(answer) = replay(&state, key, &request_hash).await?
     {
         return Ok(answer);
     }
+    admit(&state, &user)?;
+    let target = Target::New {
+        key: key.as_deref(),
+        request_hash: &request_hash,
+        plan: PlanInfo::default(),
+    };
+    Ok(
+        match dispatch(&state, &user.name, &plan, target, &request_id).await? {
+            Dispatched::Answered { record_id, answer } => answer_with(&record_id, &answer),
+            Dispatched::Replayed(response) => response,
+            Dispatched::Deferred(_) => unreachable!("only stored plans are deferred"),
+        },
+    )
+}
+
+/// The requester's `Idempotency-Key`, made theirs: another user's key neither replays nor
+/// blocks theirs.
+pub fn user_key(user: &User, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    Ok(idempotency_key(headers)?.map(|key| format!("{}\u{1f}{key}", user.name)))
+}
+
+/// The per-user activation rate.
+pub fn admit(state: &AppState, user: &User) -> Result<(), ApiError> {
     state
         .activation_rate
         .admit(&user.name, state.clock.now())
@@ -55,38 +77,92 @@ pub async fn activate(
             user: user.name.clone(),
             limit: state.activation_rate.per_minute(),
             retry_after_seconds,
-        })?;
-    // Size before any Platform call: a plan of thousands of entries costs nothing upstream.
-    let oversize = guardrails::check_size(&plan, &state.limits);
-    if !oversize.is_empty() {
-        return Err(reject(
-            &state,
-            &user,
-            &plan,
-            key.as_deref(),
-            &request_hash,
-            oversize,
-            Names::default(),
+        })
+}
+
+/// What a plan is sent as.
+pub enum Target<'a> {
+    /// A new record, kept for replay under `key`.
+    New {
+        key: Option<&'a str>,
+        request_hash: &'a str,
+        plan: PlanInfo,
+    },
+    /// A stored plan its sender has claimed (now `pending`). With `defer`, a plan held up
+    /// only by something that passes (a run in progress, the first-activation wait, a
+    /// scheduled export) is not refused but handed back to wait.
+    Stored {
+        record: &'a HistoryRecord,
+        defer: bool,
+    },
+}
+
+pub enum Dispatched {
+    /// Recorded and answered: sent (accepted, or not) or refused by the guardrails.
+    Answered {
+        record_id: String,
+        answer: FirstAnswer,
+    },
+    /// The same key came first from another request: its answer.
+    Replayed(Response),
+    /// Held up by what passes: the stored plan waits.
+    Deferred(Vec<Violation>),
+}
+
+/// Violations that end by themselves: a plan held up only by them can wait.
+pub fn passes_with_time(violations: &[Violation]) -> bool {
+    violations.iter().all(|v| {
+        matches!(
+            v.code,
+            ViolationCode::RunInProgress
+                | ViolationCode::FirstActivationWait
+                | ViolationCode::DataflowRunProcessing
+                | ViolationCode::ScheduledExportRunning
         )
-        .await);
+    })
+}
+
+/// The activation path after the request: fresh facts, the guardrails under the lock, the
+/// record written durably before one POST, the answer recorded.
+pub async fn dispatch(
+    state: &AppState,
+    user: &str,
+    plan: &Plan,
+    target: Target<'_>,
+    request_id: &str,
+) -> Result<Dispatched, ApiError> {
+    // Size before any Platform call: a plan of thousands of entries costs nothing upstream.
+    let oversize = guardrails::check_size(plan, &state.limits);
+    if !oversize.is_empty() {
+        return refuse(state, user, plan, &target, oversize, Names::default()).await;
     }
     let facts_read_from = state.clock.now();
-    let facts = PlatformFacts::gather(&state.platform, &plan, &request_id).await?;
+    let facts = PlatformFacts::gather(&state.platform, plan, request_id).await?;
 
     // One activation at a time between reading the portal's in-flight records and writing its
     // own: two users sending the same segment at once cannot both pass. A rival accepted while
     // our facts were being read counts as in flight: its run may be missing from them.
     let guard = state.activation_lock.lock().await;
-    if let Some(key) = key.as_deref()
-        && let Some(answer) = replay(&state, key, &request_hash).await?
+    if let Target::New {
+        key: Some(key),
+        request_hash,
+        ..
+    } = &target
+        && let Some(answer) = replay(state, key, request_hash).await?
     {
-        return Ok(answer);
+        return Ok(Dispatched::Replayed(answer));
     }
+    let own_id = match &target {
+        Target::Stored { record, .. } => Some(record.id.as_str()),
+        Target::New { .. } => None,
+    };
     let portal_runs: Vec<RunInProgress> = state
         .store
         .in_flight(facts_read_from)
         .await?
         .into_iter()
+        // A stored plan is in flight itself (claimed): it is not in its own way.
+        .filter(|entry| Some(entry.activation_id.as_str()) != own_id)
         .map(|entry| RunInProgress {
             segment_id: entry.segment_id,
             dataflow_id: entry.dataflow_id,
@@ -120,47 +196,54 @@ pub async fn activate(
         .collect();
     let snapshot =
         Snapshot::new(&facts.flows, runs, &facts.export_jobs).with_portal_runs(started_here);
-    let violations = guardrails::check(&plan, &snapshot, now, &state.limits);
+    let violations = guardrails::check(plan, &snapshot, now, &state.limits);
     if !violations.is_empty() {
         // A refused plan is in no one's way: the lock is not held while it is written down.
         drop(guard);
-        return Err(reject(
-            &state,
-            &user,
-            &plan,
-            key.as_deref(),
-            &request_hash,
-            violations,
-            facts.names(&plan),
-        )
-        .await);
+        if let Target::Stored { defer: true, .. } = target
+            && passes_with_time(&violations)
+        {
+            return Ok(Dispatched::Deferred(violations));
+        }
+        return refuse(state, user, plan, &target, violations, facts.names(plan)).await;
     }
     let mut warnings = facts.warnings.clone();
-    warnings.extend(unclassified_destinations(&plan, &snapshot));
-    let record = HistoryRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        created_at: now,
-        user: user.name.clone(),
-        activation_info: plan.to_requested(),
-        outcome: Outcome::Pending,
-        orders: Vec::new(),
-        error: None,
-        warnings,
-        names: facts.names(&plan),
-        runs: None,
+    warnings.extend(unclassified_destinations(plan, &snapshot));
+    let record_id = match &target {
+        Target::New {
+            key,
+            request_hash,
+            plan: plan_info,
+        } => {
+            let record = HistoryRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                created_at: now,
+                user: user.to_owned(),
+                activation_info: plan.to_requested(),
+                outcome: Outcome::Pending,
+                orders: Vec::new(),
+                error: None,
+                warnings: warnings.clone(),
+                names: facts.names(plan),
+                runs: None,
+                plan: plan_info.clone(),
+            };
+            state
+                .store
+                .insert(&record, *key, request_hash, None)
+                .await?;
+            record.id
+        }
+        Target::Stored { record, .. } => record.id.clone(),
     };
-    state
-        .store
-        .insert(&record, key.as_deref(), &request_hash, None)
-        .await?;
     drop(guard);
 
-    let (outcome, orders, error, answer) = match send(&state, &plan, &facts, &request_id).await {
+    let (outcome, orders, error, answer) = match send(state, plan, &facts, request_id).await {
         Ok(response) => {
             // Adobe's answer, and what the portal could not check before sending it.
             let mut body = json!({"order": response.order});
-            if !record.warnings.is_empty() {
-                body["warnings"] = json!(record.warnings);
+            if !warnings.is_empty() {
+                body["warnings"] = json!(warnings);
             }
             let answer = FirstAnswer {
                 status: StatusCode::OK.as_u16(),
@@ -173,7 +256,7 @@ pub async fn activate(
     state
         .store
         .record_answer(
-            &record.id,
+            &record_id,
             outcome,
             &orders,
             error.as_ref(),
@@ -181,9 +264,9 @@ pub async fn activate(
             state.clock.now(),
         )
         .await?;
-    count_outcome(&state, outcome);
-    tracing::info!(activation = %record.id, user = %user.name, outcome = ?outcome, "activation answered");
-    Ok(answer_with(&record.id, &answer))
+    count_outcome(state, outcome);
+    tracing::info!(activation = %record_id, user = %user, outcome = ?outcome, "activation answered");
+    Ok(Dispatched::Answered { record_id, answer })
 }
 
 /// A dataflow none of Adobe's documented signals classifies goes to the Platform, which
@@ -205,18 +288,17 @@ fn unclassified_destinations(plan: &Plan, snapshot: &Snapshot) -> Vec<String> {
 /// export: far longer than an export file takes to write.
 const PORTAL_RUNS_LOOKBACK_SECONDS: i64 = 24 * 3600;
 
-/// Records a plan the guardrails refused and gives the refusal to answer with, or the store's
-/// error if it could not be recorded. A refused plan is kept to its first
-/// [`STORED_REFUSED_ENTRIES`] entries: the violation says how many there were.
-async fn reject(
+/// Records a plan the guardrails refused, and the refusal to answer with. A new plan is kept
+/// to its first [`STORED_REFUSED_ENTRIES`] entries (the violation says how many there were); a
+/// stored plan is marked refused.
+async fn refuse(
     state: &AppState,
-    user: &User,
+    user: &str,
     plan: &Plan,
-    key: Option<&str>,
-    request_hash: &str,
+    target: &Target<'_>,
     violations: Vec<Violation>,
     names: Names,
-) -> ApiError {
+) -> Result<Dispatched, ApiError> {
     for v in &violations {
         state.metrics.count(
             "portal_guardrail_rejections_total",
@@ -230,27 +312,49 @@ async fn reject(
         );
     }
     let refusal = ApiError::Guardrails(violations);
-    let record = HistoryRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        created_at: state.clock.now(),
-        user: user.name.clone(),
-        activation_info: plan.to_requested_at_most(STORED_REFUSED_ENTRIES),
-        outcome: Outcome::Rejected,
-        orders: Vec::new(),
-        error: Some(refusal.body()),
-        warnings: Vec::new(),
-        names,
-        runs: None,
+    let answer = refused(&refusal);
+    let record_id = match target {
+        Target::New {
+            key,
+            request_hash,
+            plan: plan_info,
+        } => {
+            let record = HistoryRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                created_at: state.clock.now(),
+                user: user.to_owned(),
+                activation_info: plan.to_requested_at_most(STORED_REFUSED_ENTRIES),
+                outcome: Outcome::Rejected,
+                orders: Vec::new(),
+                error: Some(refusal.body()),
+                warnings: Vec::new(),
+                names,
+                runs: None,
+                plan: plan_info.clone(),
+            };
+            state
+                .store
+                .insert(&record, *key, request_hash, Some(&answer))
+                .await?;
+            record.id
+        }
+        Target::Stored { record, .. } => {
+            state
+                .store
+                .record_answer(
+                    &record.id,
+                    Outcome::Rejected,
+                    &[],
+                    Some(&refusal.body()),
+                    Some(&answer),
+                    state.clock.now(),
+                )
+                .await?;
+            record.id.clone()
+        }
     };
-    if let Err(error) = state
-        .store
-        .insert(&record, key, request_hash, Some(&refused(&refusal)))
-        .await
-    {
-        return error.into();
-    }
     count_outcome(state, Outcome::Rejected);
-    refusal
+    Ok(Dispatched::Answered { record_id, answer })
 }
 
 /// The answer a portal error gives, as it is kept for replay.
@@ -262,7 +366,7 @@ fn refused(error: &ApiError) -> FirstAnswer {
 }
 
 /// The caller's answer from what is kept: the same bytes for the first request and any repeat.
-fn answer_with(record_id: &str, answer: &FirstAnswer) -> Response {
+pub fn answer_with(record_id: &str, answer: &FirstAnswer) -> Response {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (
         status,
@@ -315,7 +419,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// The first answer for a repeated key; a conflict if the key came with another plan.
-async fn replay(
+pub async fn replay(
     state: &AppState,
     key: &str,
     request_hash: &str,

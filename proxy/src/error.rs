@@ -39,6 +39,11 @@ pub enum ApiError {
     },
     #[error("{message}")]
     BadRequest { code: ErrorCode, message: String },
+    /// The record's state does not allow what was asked.
+    #[error("{0}")]
+    InvalidState(String),
+    #[error("{0}")]
+    SelfApproval(String),
     #[error("The plan breaks {} guardrail(s); nothing was sent to the Platform.", .0.len())]
     Guardrails(Vec<Violation>),
     #[error(
@@ -81,7 +86,8 @@ impl ApiError {
             Self::PlatformPermissionMissing(_) => StatusCode::FORBIDDEN,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Guardrails(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused | Self::InvalidState(_) => StatusCode::CONFLICT,
+            Self::SelfApproval(_) => StatusCode::FORBIDDEN,
             Self::ImsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { status, .. } => *status,
             Self::UpstreamUnreachable(_) => StatusCode::BAD_GATEWAY,
@@ -103,6 +109,8 @@ impl ApiError {
             Self::BadRequest { code, .. } => *code,
             Self::Guardrails(_) => ErrorCode::GuardrailViolation,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::InvalidState(_) => ErrorCode::InvalidState,
+            Self::SelfApproval(_) => ErrorCode::SelfApproval,
             Self::ImsUnavailable(_) => ErrorCode::ImsUnavailable,
             Self::Upstream { .. } => ErrorCode::PlatformError,
             Self::UpstreamUnreachable(_) => ErrorCode::PlatformUnreachable,

@@ -16,6 +16,7 @@ mod ims;
 mod media;
 pub mod metrics;
 pub mod notify;
+pub mod plans;
 mod rate;
 pub mod reconcile;
 pub mod run_watch;
@@ -59,6 +60,9 @@ pub struct AppState {
     public_origin: Option<String>,
     activation_rate: ActivationRate,
     receivers: notify::Receivers,
+    approvals: plans::Approvals,
+    /// How long a scheduled plan held up by something that passes may wait past its time.
+    plan_grace: Duration,
     /// Sends notifications: no redirects (a receiver's redirect could point anywhere).
     notifier: reqwest::Client,
 }
@@ -75,6 +79,9 @@ pub struct Settings {
     pub activations_per_user_per_minute: u32,
     /// Where notifications go; none by default.
     pub receivers: notify::Receivers,
+    /// Which plans need another activator's approval; none by default.
+    pub approvals: plans::Approvals,
+    pub plan_grace: Duration,
 }
 
 impl AppState {
@@ -100,6 +107,8 @@ impl AppState {
             public_origin: settings.public_origin,
             activation_rate: ActivationRate::new(settings.activations_per_user_per_minute),
             receivers: settings.receivers,
+            approvals: settings.approvals,
+            plan_grace: settings.plan_grace,
             notifier: reqwest::Client::builder()
                 .connect_timeout(Duration::from_secs(5))
                 .redirect(reqwest::redirect::Policy::none())

@@ -14,6 +14,8 @@ use shared::plan::Plan;
 use shared::portal::Mode;
 
 const RECONCILE_EVERY: Duration = Duration::from_secs(15);
+/// How close to its time a scheduled plan is sent.
+const PLANS_EVERY: Duration = Duration::from_secs(5);
 /// How soon a notification goes out.
 const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 /// How soon the history list shows that an activation's runs have finished.
@@ -93,6 +95,16 @@ struct PortalArgs {
     /// variable: a flag shows in the process list.
     #[arg(long, env = "ADHOC_PORTAL_WEBHOOK_SECRET", hide_env_values = true)]
     webhook_secret: Option<String>,
+    /// Plans with more entries than this need another activator's approval.
+    #[arg(long, env = "ADHOC_PORTAL_APPROVAL_OVER")]
+    approval_over: Option<usize>,
+    /// Plans for this dataflow always need another activator's approval (repeatable).
+    #[arg(long = "approval-destination")]
+    approval_destinations: Vec<String>,
+    /// How long a scheduled plan held up by a run in progress, the first-activation wait or a
+    /// scheduled export may wait past its time before it is refused.
+    #[arg(long, env = "ADHOC_PORTAL_PLAN_GRACE_MINUTES", default_value_t = 30)]
+    plan_grace_minutes: u64,
     /// A Slack incoming-webhook URL for the same events, as sentences.
     #[arg(long, env = "ADHOC_PORTAL_SLACK_WEBHOOK_URL", hide_env_values = true, value_parser = parse_http_url)]
     slack_webhook_url: Option<String>,
@@ -313,6 +325,11 @@ async fn run_portal(
             secret: args.webhook_secret.map(Into::into),
             slack: args.slack_webhook_url,
         },
+        approvals: proxy::plans::Approvals {
+            over_entries: args.approval_over,
+            destinations: args.approval_destinations,
+        },
+        plan_grace: Duration::from_secs(args.plan_grace_minutes * 60),
     };
     let place = Placement {
         data_dir: args.data_dir,
@@ -326,6 +343,7 @@ async fn run_portal(
     application.spawn_reconciler(RECONCILE_EVERY);
     application.spawn_run_watch(RUN_WATCH_EVERY);
     application.spawn_notifier(NOTIFY_EVERY);
+    application.spawn_planner(PLANS_EVERY);
     tracing::info!(
         "portal at http://{} ({mode:?} mode)",
         application.local_addr()

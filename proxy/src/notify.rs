@@ -105,15 +105,18 @@ pub async fn enqueue_outcomes(state: &AppState) -> Result<(), StoreError> {
         .not_notified(now.plus_seconds(-EVENTS_FOR_SECONDS))
         .await?
     {
-        let event = match record.outcome {
-            Outcome::Accepted => "activation.accepted",
-            _ => "activation.rejected",
+        let (event, done) = match record.outcome {
+            Outcome::Accepted => ("activation.accepted", true),
+            // A waiting plan's event, then its outcome's when it has one.
+            Outcome::Scheduled => ("activation.scheduled", false),
+            Outcome::AwaitingApproval => ("approval.requested", false),
+            _ => ("activation.rejected", true),
         };
         let body = record_body(state, &record, event);
         let notifications = notifications(state, &record, event, None, body, now);
         state
             .store
-            .enqueue(&notifications, Some((&record.id, now)))
+            .enqueue(&notifications, done.then_some((record.id.as_str(), now)))
             .await?;
     }
     Ok(())

@@ -86,6 +86,11 @@ impl Application {
         crate::run_watch::spawn(self.state.clone(), every);
     }
 
+    /// Sends scheduled plans whose time has come, every `every`.
+    pub fn spawn_planner(&self, every: Duration) {
+        crate::plans::spawn(self.state.clone(), every);
+    }
+
     /// Puts events in the outbox and sends what is due every `every`.
     pub fn spawn_notifier(&self, every: Duration) {
         crate::notify::spawn(self.state.clone(), every);

@@ -79,6 +79,13 @@ macro_rules! error_codes {
 }
 
 error_codes! {
+    /// The requester tried to approve their own plan.
+    SelfApproval => "SELF_APPROVAL",
+    /// The record's state does not allow what was asked (approve a sent plan, cancel twice...).
+    InvalidState => "INVALID_STATE",
+    InvalidPlan => "INVALID_PLAN",
+    /// Another activator rejected the plan; the message has their reason.
+    ApprovalRejected => "APPROVAL_REJECTED",
     Unauthenticated => "UNAUTHENTICATED",
     Forbidden => "FORBIDDEN",
     CrossSiteRequest => "CROSS_SITE_REQUEST",
@@ -181,6 +188,75 @@ pub enum Outcome {
     Failed,
     /// No answer (a timeout, a crash): the reconciler looks for its runs.
     Unknown,
+    /// A plan to send at its `runAt`.
+    Scheduled,
+    /// A plan waiting for another activator's approval.
+    #[serde(rename = "awaiting_approval")]
+    AwaitingApproval,
+    /// Parts of a split plan waiting for their segments to free up.
+    Queued,
+    /// A scheduled or waiting plan called off before it was sent.
+    Cancelled,
+}
+
+impl Outcome {
+    /// Not sent yet, and still to be: what cancel applies to.
+    pub fn is_waiting(self) -> bool {
+        matches!(
+            self,
+            Self::Scheduled | Self::AwaitingApproval | Self::Queued
+        )
+    }
+}
+
+/// `POST /api/plans` (DESIGN §10): the portal's own way to activate, now or at `runAt`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanRequest {
+    pub activation_info: Plan,
+    /// RFC 3339, e.g. `2026-12-01T08:50:00+09:00`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<String>,
+    #[serde(default)]
+    pub split: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A plan's life beyond one activation: when it is to run, who approved or called it off.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_at: Option<EpochMillis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The record whose failed or refused orders this one tries again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+    /// Who approved, or rejected, the plan, when and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Decision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<EpochMillis>,
+}
+
+impl PlanInfo {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub approved: bool,
+    pub by: String,
+    pub at: EpochMillis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A plan as it was asked for, verbatim: the audit keeps even ids that the portal's id rule
@@ -217,6 +293,9 @@ pub struct HistoryRecord {
     /// How the activation's runs went, as last seen; absent until the portal has looked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<RunsSummary>,
+    /// For plans: when to run, the note, approval, retry and cancellation.
+    #[serde(default, skip_serializing_if = "PlanInfo::is_empty")]
+    pub plan: PlanInfo,
 }
 
 /// Ids to names, as the Platform named things at one moment.

@@ -36,6 +36,37 @@ impl EpochMillis {
         )
     }
 
+    /// RFC 3339 (`2026-12-01T08:50:00+09:00`, `...Z`, fractions of a second allowed).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let (date, rest) = text.split_once(['T', 't', ' '])?;
+        let date = Date::parse(date).ok()?;
+        let (time, offset_minutes) = if let Some(time) = rest.strip_suffix(['Z', 'z']) {
+            (time, 0)
+        } else {
+            let sign_at = rest.rfind(['+', '-'])?;
+            let (time, offset) = rest.split_at(sign_at);
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let (hours, minutes) = offset[1..].split_once(':')?;
+            (
+                time,
+                sign * (hours.parse::<i64>().ok()? * 60 + minutes.parse::<i64>().ok()?),
+            )
+        };
+        let mut parts = time.splitn(3, ':');
+        let hour: i64 = parts.next()?.parse().ok()?;
+        let minute: i64 = parts.next()?.parse().ok()?;
+        let second: f64 = parts.next().map_or(Some(0.0), |s| s.parse().ok())?;
+        if !(0..24).contains(&hour) || !(0..60).contains(&minute) || !(0.0..61.0).contains(&second)
+        {
+            return None;
+        }
+        let millis = date.start_millis().0
+            + (hour * 3600 + minute * 60 - offset_minutes * 60) * 1000
+            + (second * 1000.0) as i64;
+        Some(Self(millis))
+    }
+
     /// `HH:MM` in UTC.
     pub fn utc_hh_mm(self) -> String {
         let (hour, minute, _) = self.utc_time_of_day();
@@ -190,6 +221,30 @@ impl<'de> Deserialize<'de> for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc_3339_times_are_read_with_their_offset() {
+        let nine_utc = Date::new(2026, 12, 1)
+            .unwrap()
+            .start_millis()
+            .plus_seconds(9 * 3600);
+        for text in [
+            "2026-12-01T09:00:00Z",
+            "2026-12-01T18:00:00+09:00",
+            "2026-12-01T04:00:00.000-05:00",
+            "2026-12-01 09:00Z",
+        ] {
+            assert_eq!(EpochMillis::parse_rfc3339(text), Some(nine_utc), "{text}");
+        }
+        for bad in [
+            "2026-12-01",
+            "tomorrow",
+            "2026-12-01T25:00:00Z",
+            "2026-12-01T09:00:00",
+        ] {
+            assert_eq!(EpochMillis::parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn days_and_instants_agree() {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::{
     Router, middleware,
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -33,6 +33,11 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
         .route("/api/history", get(history::list))
         .route("/api/history.csv", get(history::csv))
         .route("/api/history/daily", get(history::daily))
+        .route("/api/plans", post(crate::plans::create))
+        .route("/api/history/{id}/approve", post(crate::plans::approve))
+        .route("/api/history/{id}/reject", post(crate::plans::reject))
+        .route("/api/history/{id}/cancel", post(crate::plans::cancel))
+        .route("/api/history/{id}/retry", post(crate::plans::retry))
         .route("/api/history/{id}", get(history::detail))
         .route("/api/platform/{*path}", any(platform::forward))
         .route("/api/{*rest}", any(platform::api_not_found))

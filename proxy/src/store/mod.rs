@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
 use shared::portal::{
-    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Outcome, RunsSummary,
+    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Outcome, PlanInfo, RunsSummary,
 };
 use shared::time::EpochMillis;
 
@@ -108,8 +108,8 @@ pub trait HistoryStore: Send + Sync {
         notified: Option<(&str, EpochMillis)>,
     ) -> Result<(), StoreError>;
 
-    /// Final activations (accepted, rejected, failed) since `since` whose own event is not in
-    /// the outbox yet.
+    /// Activations since `since` whose final event (accepted, rejected, failed) is not in the
+    /// outbox yet, and waiting plans (scheduled, awaiting approval), whose events say so.
     async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError>;
 
     /// Claims up to `limit` notifications due at `now` until `lease_until`: another worker
@@ -129,6 +129,20 @@ pub trait HistoryStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     async fn notifications_of(&self, record_id: &str) -> Result<Vec<Notification>, StoreError>;
+
+    /// Moves a record from `from` to `to` (with its plan info) if it is still in `from`:
+    /// whoever moves it first wins, on one replica or several.
+    async fn transition(
+        &self,
+        id: &str,
+        from: Outcome,
+        to: Outcome,
+        plan: &PlanInfo,
+        at: EpochMillis,
+    ) -> Result<bool, StoreError>;
+
+    /// Scheduled plans whose time has come.
+    async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError>;
 
     /// Activations per day by outcome and profiles exported per day, with the list's filters
     /// (its cursor and limit aside); days start at midnight `offset_minutes` ahead of UTC.
@@ -186,5 +200,9 @@ pub fn outcome_text(outcome: Outcome) -> &'static str {
         Outcome::Rejected => "rejected",
         Outcome::Failed => "failed",
         Outcome::Unknown => "unknown",
+        Outcome::Scheduled => "scheduled",
+        Outcome::AwaitingApproval => "awaiting_approval",
+        Outcome::Queued => "queued",
+        Outcome::Cancelled => "cancelled",
     }
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
 use shared::portal::{
-    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, RequestedPlan,
-    RunsSummary,
+    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, PlanInfo,
+    RequestedPlan, RunsSummary,
 };
 use shared::time::EpochMillis;
 use sqlx::sqlite::{
@@ -78,8 +78,8 @@ impl HistoryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names, run_at, plan_info)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.created_at.0)
@@ -95,6 +95,8 @@ impl HistoryStore for SqliteStore {
         .bind(first_answer.map(|answer| answer.body.as_str()))
         .bind(json(&record.warnings))
         .bind(json(&record.names))
+        .bind(record.plan.run_at.map(|at| at.0))
+        .bind(json(&record.plan))
         .execute(&mut *tx)
         .await?;
         for (dataflow_id, segments) in &record.activation_info {
@@ -281,7 +283,8 @@ impl HistoryStore for SqliteStore {
     async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM activations WHERE notified_at IS NULL AND created_at >= ?
-                AND outcome IN ('accepted', 'rejected', 'failed') ORDER BY created_at",
+                AND outcome IN ('accepted', 'rejected', 'failed', 'scheduled', 'awaiting_approval')
+                ORDER BY created_at",
         )
         .bind(since.0)
         .fetch_all(&self.pool)
@@ -349,6 +352,39 @@ impl HistoryStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(notification).collect()
+    }
+
+    async fn transition(
+        &self,
+        id: &str,
+        from: Outcome,
+        to: Outcome,
+        plan: &PlanInfo,
+        at: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let moved = sqlx::query(
+            "UPDATE activations SET outcome = ?, plan_info = ?, run_at = ?, updated_at = ?
+             WHERE id = ? AND outcome = ?",
+        )
+        .bind(outcome_text(to))
+        .bind(json(plan))
+        .bind(plan.run_at.map(|at| at.0))
+        .bind(at.0)
+        .bind(id)
+        .bind(outcome_text(from))
+        .execute(&self.pool)
+        .await?;
+        Ok(moved.rows_affected() == 1)
+    }
+
+    async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE outcome = 'scheduled' AND run_at <= ? ORDER BY run_at",
+        )
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
     }
 
     async fn daily(
@@ -482,6 +518,8 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
     let warnings: Vec<String> =
         serde_json::from_str(&parse("warnings")?).map_err(|e| corrupt("warnings", e))?;
     let names: Names = serde_json::from_str(&parse("names")?).map_err(|e| corrupt("names", e))?;
+    let plan: PlanInfo =
+        serde_json::from_str(&parse("plan_info")?).map_err(|e| corrupt("plan", e))?;
     let runs = row
         .try_get::<Option<String>, _>("runs_summary")?
         .map(|text| serde_json::from_str::<RunsSummary>(&text))
@@ -498,6 +536,7 @@ fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
         warnings,
         names,
         runs,
+        plan,
     })
 }
 
@@ -540,6 +579,7 @@ mod tests {
             warnings: Vec::new(),
             names: Names::default(),
             runs: None,
+            plan: PlanInfo::default(),
         }
     }
 

@@ -147,6 +147,8 @@ impl TestPortal {
             public_origin: None,
             activations_per_user_per_minute: 30,
             receivers: Default::default(),
+            approvals: Default::default(),
+            plan_grace: std::time::Duration::from_secs(30 * 60),
         };
         adjust(&mut settings);
         let application = Application::build(
@@ -228,6 +230,7 @@ impl TestPortal {
             warnings: Vec::new(),
             names: Default::default(),
             runs: None,
+            plan: Default::default(),
         };
         self.state
             .store()

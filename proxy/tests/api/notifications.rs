@@ -346,3 +346,42 @@ async fn a_receiver_that_refuses_for_good_is_given_up_and_that_is_visible() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_plan_that_waits_for_approval_says_so_and_then_its_outcome() {
+    let (receiver, url) = Receiver::start().await;
+    let portal = TestPortal::start_custom(
+        crate::helpers::tokens(),
+        proxy::config::ApiVersion::V2,
+        proxy::InboundLimits::default(),
+        |settings| {
+            settings.receivers = proxy::notify::Receivers {
+                webhooks: vec![format!("{url}/hook")],
+                secret: Some(SecretString::from(SECRET)),
+                slack: None,
+            };
+            settings.approvals.over_entries = Some(0);
+        },
+    )
+    .await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let response = portal
+        .client
+        .post(format!("{}/api/plans", portal.url))
+        .bearer_auth("activator-token")
+        .json(&json!({"activationInfo": {&flow: [&vip]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    work(&portal).await;
+    work(&portal).await;
+    let events: Vec<String> = receiver
+        .at("/hook")
+        .iter()
+        .map(|r| r.header("x-portal-event").to_owned())
+        .collect();
+    assert_eq!(events, ["approval.requested"], "once, however many passes");
+}

@@ -1,0 +1,579 @@
+//! Plans (DESIGN §10): `POST /api/plans` activates now or at `runAt`, may need another
+//! activator's approval, can be cancelled until sent and retried after. A scheduled plan is
+//! sent by whichever worker moves it out of `scheduled` first (a compare-and-set in the store),
+//! so a restart or a second replica neither loses nor doubles it; at its time it is checked
+//! again on fresh facts and, if only something that passes holds it up (a run in progress, the
+//! first-activation wait, a scheduled export), it waits up to the grace period.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use shared::aep::run::RunStatus;
+use shared::plan::Plan;
+use shared::portal::{
+    Decision, ErrorBody, ErrorCode, HistoryRecord, Outcome, PlanInfo, PlanRequest, Role,
+};
+use shared::time::EpochMillis;
+
+use crate::activation::{self, Dispatched, Target};
+use crate::auth::{User, require_json, sha256_hex};
+use crate::error::ApiError;
+use crate::facts::PlatformFacts;
+use crate::store::FirstAnswer;
+use crate::{AppState, RequestId};
+
+/// Which plans wait for another activator's approval.
+#[derive(Clone, Debug, Default)]
+pub struct Approvals {
+    /// Plans with more entries than this.
+    pub over_entries: Option<usize>,
+    /// Plans with an entry for one of these dataflows.
+    pub destinations: Vec<String>,
+}
+
+impl Approvals {
+    fn required(&self, plan: &Plan) -> bool {
+        self.over_entries.is_some_and(|n| plan.count() > n)
+            || plan
+                .dataflows()
+                .any(|d| self.destinations.iter().any(|a| a == d.as_str()))
+    }
+}
+
+/// A `runAt` this far in the past is a mistake, not "now".
+const PAST_TOLERANCE_SECONDS: i64 = 60;
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    user: User,
+    RequestId(request_id): RequestId,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    user.require(Role::Activator)?;
+    require_json(&headers)?;
+    let request: PlanRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::bad_request(
+            ErrorCode::InvalidPlan,
+            format!("The plan is not valid: {e}. Send {{\"activationInfo\": {{\"<dataflow id>\": [\"<segment id>\", ...]}}, \"runAt\": \"2026-12-01T08:50:00+09:00\" (optional), \"note\": \"...\" (optional)}}."),
+        )
+    })?;
+    if request.split {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidPlan,
+            "Splitting a plan is not available yet: send at most 80 entries whose segments are free, or several plans.",
+        ));
+    }
+    let now = state.clock.now();
+    let run_at = match request.run_at.as_deref() {
+        None => None,
+        Some(text) => Some(parse_run_at(text, now)?),
+    };
+    let key = activation::user_key(&user, &headers)?;
+    let request_hash = sha256_hex(&serde_json::to_string(&request).expect("a plan serialises"));
+    if let Some(key) = key.as_deref()
+        && let Some(keyed) = state.store.by_idempotency_key(key).await?
+    {
+        if keyed.request_hash != request_hash {
+            return Err(ApiError::IdempotencyKeyReused);
+        }
+        return Ok(answer(&keyed.record, keyed.first_answer.as_ref()));
+    }
+    activation::admit(&state, &user)?;
+    let plan = request.activation_info;
+    let info = PlanInfo {
+        run_at: run_at.filter(|at| *at > now),
+        note: request.note.filter(|n| !n.trim().is_empty()),
+        ..PlanInfo::default()
+    };
+    let waiting = if state.approvals.required(&plan) {
+        Some(Outcome::AwaitingApproval)
+    } else if info.run_at.is_some() {
+        Some(Outcome::Scheduled)
+    } else {
+        None
+    };
+    match waiting {
+        Some(outcome) => {
+            let record = store_waiting(
+                &state,
+                &user,
+                &plan,
+                info,
+                outcome,
+                key.as_deref(),
+                &request_hash,
+                &request_id,
+            )
+            .await?;
+            Ok(answer(&record, None))
+        }
+        None => {
+            send_new(
+                &state,
+                &user.name,
+                &plan,
+                info,
+                key.as_deref(),
+                &request_hash,
+                &request_id,
+            )
+            .await
+        }
+    }
+}
+
+fn parse_run_at(text: &str, now: EpochMillis) -> Result<EpochMillis, ApiError> {
+    let at = EpochMillis::parse_rfc3339(text).ok_or_else(|| {
+        ApiError::bad_request(
+            ErrorCode::InvalidPlan,
+            format!("runAt {text:?} is not an RFC 3339 time: write it like 2026-12-01T08:50:00+09:00 (with its offset, or Z for UTC)."),
+        )
+    })?;
+    if at < now.plus_seconds(-PAST_TOLERANCE_SECONDS) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidPlan,
+            format!("runAt {text} has passed; leave it out to activate now."),
+        ));
+    }
+    Ok(at)
+}
+
+/// A plan that waits (for its time, or for approval): checked for what never passes by
+/// itself (size), stored with the names the Platform gives now.
+#[allow(clippy::too_many_arguments)]
+async fn store_waiting(
+    state: &AppState,
+    user: &User,
+    plan: &Plan,
+    info: PlanInfo,
+    outcome: Outcome,
+    key: Option<&str>,
+    request_hash: &str,
+    request_id: &str,
+) -> Result<HistoryRecord, ApiError> {
+    let oversize = shared::guardrails::check_size(plan, &state.limits);
+    if !oversize.is_empty() {
+        return Err(ApiError::Guardrails(oversize));
+    }
+    // Names for the audit; a Platform that will not list its dataflows now does not stop a
+    // plan for later (it is checked again when it runs).
+    let names = match PlatformFacts::gather(&state.platform, plan, request_id).await {
+        Ok(facts) => facts.names(plan),
+        Err(_) => Default::default(),
+    };
+    let record = HistoryRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        created_at: state.clock.now(),
+        user: user.name.clone(),
+        activation_info: plan.to_requested(),
+        outcome,
+        orders: Vec::new(),
+        error: None,
+        warnings: Vec::new(),
+        names,
+        runs: None,
+        plan: info,
+    };
+    state.store.insert(&record, key, request_hash, None).await?;
+    tracing::info!(activation = %record.id, user = %user.name, outcome = ?outcome, "plan stored");
+    Ok(record)
+}
+
+/// Sends a new plan now and answers with its record.
+async fn send_new(
+    state: &AppState,
+    user: &str,
+    plan: &Plan,
+    info: PlanInfo,
+    key: Option<&str>,
+    request_hash: &str,
+    request_id: &str,
+) -> Result<Response, ApiError> {
+    let target = Target::New {
+        key,
+        request_hash,
+        plan: info,
+    };
+    let record_id = match activation::dispatch(state, user, plan, target, request_id).await? {
+        Dispatched::Answered { record_id, .. } => record_id,
+        Dispatched::Replayed(response) => return Ok(response),
+        Dispatched::Deferred(_) => unreachable!("only stored plans are deferred"),
+    };
+    let keyed = state
+        .store
+        .get(&record_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("There is no activation {record_id}.")))?;
+    let first = match key {
+        Some(key) => state
+            .store
+            .by_idempotency_key(key)
+            .await?
+            .and_then(|k| k.first_answer),
+        None => None,
+    };
+    Ok(answer(&keyed, first.as_ref()))
+}
+
+/// A plan's answer: 201 with its record when it was accepted or waits; otherwise what the
+/// activation path answered (422 with the violations, a Platform refusal...).
+fn answer(record: &HistoryRecord, first: Option<&FirstAnswer>) -> Response {
+    let created = matches!(
+        record.outcome,
+        Outcome::Accepted | Outcome::Scheduled | Outcome::AwaitingApproval | Outcome::Queued
+    );
+    let mut response = match (created, first, &record.error) {
+        (false, Some(first), _) => return activation::answer_with(&record.id, first),
+        (false, None, Some(error)) => (status_of(error), Json(error.clone())).into_response(),
+        _ => (StatusCode::CREATED, Json(record.clone())).into_response(),
+    };
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/history/{}", record.id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// What an action on a record (approve, reject, cancel) answers: the record as it is now.
+async fn current(state: &AppState, id: &str) -> Result<Response, ApiError> {
+    Ok(Json(waiting_record(state, id).await?).into_response())
+}
+
+fn status_of(error: &ErrorBody) -> StatusCode {
+    match error.code {
+        ErrorCode::GuardrailViolation => StatusCode::UNPROCESSABLE_ENTITY,
+        _ => StatusCode::CONFLICT,
+    }
+}
+
+async fn waiting_record(state: &AppState, id: &str) -> Result<HistoryRecord, ApiError> {
+    state
+        .store
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("There is no activation {id} in the history.")))
+}
+
+fn not_now(record: &HistoryRecord, what: &str) -> ApiError {
+    ApiError::InvalidState(format!(
+        "Activation {} is {}: it cannot be {what} now.",
+        record.id,
+        serde_json::to_value(record.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    ))
+}
+
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    user: User,
+    RequestId(request_id): RequestId,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Activator)?;
+    let record = waiting_record(&state, &id).await?;
+    if record.user == user.name {
+        return Err(ApiError::SelfApproval(format!(
+            "{} asked for this plan and cannot approve it: another activator must.",
+            user.name
+        )));
+    }
+    // Approving twice is harmless: the first approval stands.
+    if record.plan.decision.as_ref().is_some_and(|d| d.approved) {
+        return Ok(Json(record).into_response());
+    }
+    if record.outcome != Outcome::AwaitingApproval {
+        return Err(not_now(&record, "approved"));
+    }
+    let now = state.clock.now();
+    let mut info = record.plan.clone();
+    info.decision = Some(Decision {
+        approved: true,
+        by: user.name.clone(),
+        at: now,
+        reason: None,
+    });
+    let later = info.run_at.is_some_and(|at| at > now);
+    let next = if later {
+        Outcome::Scheduled
+    } else {
+        Outcome::Pending
+    };
+    if !state
+        .store
+        .transition(&id, Outcome::AwaitingApproval, next, &info, now)
+        .await?
+    {
+        return Ok(answer(&waiting_record(&state, &id).await?, None));
+    }
+    tracing::info!(activation = %id, approver = %user.name, "plan approved");
+    if !later {
+        let record = HistoryRecord {
+            plan: info,
+            ..record
+        };
+        send_stored(&state, &record, false, &request_id).await?;
+    }
+    Ok(answer(&waiting_record(&state, &id).await?, None))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    reason: String,
+}
+
+pub async fn reject(
+    State(state): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    user.require(Role::Activator)?;
+    require_json(&headers)?;
+    let Rejection { reason } = serde_json::from_slice(&body)
+        .ok()
+        .filter(|r: &Rejection| !r.reason.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                ErrorCode::InvalidPlan,
+                "Say why: send {\"reason\": \"...\"}.",
+            )
+        })?;
+    let record = waiting_record(&state, &id).await?;
+    if record.outcome != Outcome::AwaitingApproval {
+        return Err(not_now(&record, "rejected"));
+    }
+    let now = state.clock.now();
+    let mut info = record.plan.clone();
+    info.decision = Some(Decision {
+        approved: false,
+        by: user.name.clone(),
+        at: now,
+        reason: Some(reason.clone()),
+    });
+    if state
+        .store
+        .transition(&id, Outcome::AwaitingApproval, Outcome::Pending, &info, now)
+        .await?
+    {
+        let error = ErrorBody::new(
+            ErrorCode::ApprovalRejected,
+            format!("{} rejected this plan: {reason}", user.name),
+        );
+        state
+            .store
+            .record_answer(&id, Outcome::Rejected, &[], Some(&error), None, now)
+            .await?;
+        tracing::info!(activation = %id, by = %user.name, "plan rejected by an approver");
+    }
+    current(&state, &id).await
+}
+
+pub async fn cancel(
+    State(state): State<Arc<AppState>>,
+    user: User,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Activator)?;
+    let record = waiting_record(&state, &id).await?;
+    if !record.outcome.is_waiting() {
+        return Err(not_now(&record, "cancelled"));
+    }
+    let now = state.clock.now();
+    let mut info = record.plan.clone();
+    info.cancelled_by = Some(user.name.clone());
+    info.cancelled_at = Some(now);
+    if !state
+        .store
+        .transition(&id, record.outcome, Outcome::Cancelled, &info, now)
+        .await?
+    {
+        // Sent (or decided) in the meantime.
+        return Err(not_now(&waiting_record(&state, &id).await?, "cancelled"));
+    }
+    tracing::info!(activation = %id, by = %user.name, "plan cancelled");
+    current(&state, &id).await
+}
+
+/// A new plan of the record's failed or refused orders, linked to it, sent now.
+pub async fn retry(
+    State(state): State<Arc<AppState>>,
+    user: User,
+    RequestId(request_id): RequestId,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Activator)?;
+    activation::admit(&state, &user)?;
+    let record = waiting_record(&state, &id).await?;
+    let entries: Vec<(String, String)> = match record.outcome {
+        Outcome::Rejected | Outcome::Failed | Outcome::Cancelled => record
+            .activation_info
+            .iter()
+            .flat_map(|(d, segments)| segments.iter().map(|s| (d.clone(), s.clone())))
+            .collect(),
+        Outcome::Accepted => {
+            let mut failed = Vec::new();
+            for order in &record.orders {
+                let Some(run_id) = order.run_id() else {
+                    continue;
+                };
+                let run = state
+                    .runs
+                    .get(&state.platform, &run_id, state.clock.now(), &request_id)
+                    .await?;
+                if run.is_some_and(|r| r.is_finished() && r.status() != RunStatus::Success) {
+                    failed.push((order.order.clone(), order.segment.clone()));
+                }
+            }
+            failed
+        }
+        _ => Vec::new(),
+    };
+    if entries.is_empty() {
+        return Err(ApiError::InvalidState(format!(
+            "Activation {id} has no failed or refused order to try again."
+        )));
+    }
+    let mut plan = Plan::new();
+    for (dataflow, segment) in entries {
+        if let (Ok(d), Ok(s)) = (
+            shared::ids::DataflowId::parse(dataflow),
+            shared::ids::SegmentId::parse(segment),
+        ) {
+            plan.add(d, s);
+        }
+    }
+    let info = PlanInfo {
+        retry_of: Some(id.clone()),
+        ..PlanInfo::default()
+    };
+    let hash = sha256_hex(&format!("retry {id} {}", uuid::Uuid::new_v4()));
+    send_new(&state, &user.name, &plan, info, None, &hash, &request_id).await
+}
+
+/// Sends a stored plan its caller has moved to `pending`; with `defer`, one held up only by
+/// what passes goes back to `scheduled`.
+async fn send_stored(
+    state: &AppState,
+    record: &HistoryRecord,
+    defer: bool,
+    request_id: &str,
+) -> Result<(), ApiError> {
+    let plan = plan_of(record);
+    match activation::dispatch(
+        state,
+        &record.user,
+        &plan,
+        Target::Stored { record, defer },
+        request_id,
+    )
+    .await?
+    {
+        Dispatched::Deferred(violations) => {
+            tracing::info!(activation = %record.id, held_by = violations.len(), "scheduled plan waits");
+            state
+                .store
+                .transition(
+                    &record.id,
+                    Outcome::Pending,
+                    Outcome::Scheduled,
+                    &record.plan,
+                    state.clock.now(),
+                )
+                .await?;
+        }
+        Dispatched::Answered { .. } | Dispatched::Replayed(_) => {}
+    }
+    Ok(())
+}
+
+fn plan_of(record: &HistoryRecord) -> Plan {
+    let mut plan = Plan::new();
+    for (dataflow, segments) in &record.activation_info {
+        for segment in segments {
+            if let (Ok(d), Ok(s)) = (
+                shared::ids::DataflowId::parse(dataflow.clone()),
+                shared::ids::SegmentId::parse(segment.clone()),
+            ) {
+                plan.add(d, s);
+            }
+        }
+    }
+    plan
+}
+
+pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_due(&state).await {
+                tracing::warn!("scheduled plans: {e}");
+            }
+        }
+    })
+}
+
+/// Sends each scheduled plan whose time has come, once: the one that moves it out of
+/// `scheduled` sends it.
+pub async fn run_due(state: &AppState) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    for record in state.store.due_plans(now).await? {
+        if !state
+            .store
+            .transition(
+                &record.id,
+                Outcome::Scheduled,
+                Outcome::Pending,
+                &record.plan,
+                now,
+            )
+            .await?
+        {
+            continue;
+        }
+        let run_at = record.plan.run_at.unwrap_or(now);
+        let within_grace = now < run_at.plus_seconds(state.plan_grace.as_secs() as i64);
+        let request_id = format!("plan-{}", record.id);
+        if let Err(error) = send_stored(state, &record, within_grace, &request_id).await {
+            // The facts could not be read (or the store failed): try again within the grace
+            // period, then say why it was not sent.
+            tracing::warn!(activation = %record.id, "scheduled plan not sent: {error}");
+            if within_grace {
+                state
+                    .store
+                    .transition(
+                        &record.id,
+                        Outcome::Pending,
+                        Outcome::Scheduled,
+                        &record.plan,
+                        now,
+                    )
+                    .await?;
+            } else {
+                state
+                    .store
+                    .record_answer(
+                        &record.id,
+                        Outcome::Failed,
+                        &[],
+                        Some(&error.body()),
+                        None,
+                        now,
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
