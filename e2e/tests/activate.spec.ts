@@ -60,3 +60,24 @@ test("the activate view has no serious accessibility problem", async ({ page }) 
   await segment(page, "Coffee subscription").check();
   await expectAccessible(page);
 });
+
+test("a plan held up by the first-activation wait is scheduled for later, and can be cancelled", async ({ page }) => {
+  await openDestination(page, "Flash sale drop (S3)");
+  await segment(page, "Holiday gift seekers").check();
+  await expect(page.getByRole("button", { name: "Activate", exact: true })).toBeDisabled();
+  await page.getByRole("button", { name: "Schedule…" }).click();
+  // Two hours from now, in the browser's time zone.
+  const at = new Date(Date.now() + 2 * 3600_000);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  const local = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  await page.getByLabel("Send at (your time)").fill(local);
+  await expect(page.getByText(/in UTC: \d{4}-\d\d-\d\dT\d\d:\d\d/)).toBeVisible();
+  await page.getByRole("button", { name: "Schedule this plan" }).click();
+  await expect(page.getByText("Scheduled: it will be checked again and sent at its time.")).toBeVisible();
+  await page.getByRole("status").getByRole("link", { name: "See it in the history" }).click();
+  await expect(page.locator("dl.record")).toContainText("Scheduled");
+  await expect(page.locator("dl.record")).toContainText("Runs at");
+  await page.getByRole("button", { name: "Cancel this plan" }).click();
+  await expect(page.locator("dl.record")).toContainText("Cancelled");
+  await expect(page.getByRole("button", { name: "Cancel this plan" })).toHaveCount(0);
+});

@@ -3,7 +3,6 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use shared::aep::adhoc::AdhocRunResponse;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
 use shared::aep::run::{RUNS_IN_PROGRESS_PATH, Run, RunList, dataflow_runs_path};
@@ -11,7 +10,8 @@ use shared::aep::segment::{Audience, AudienceList};
 use shared::facts::{self, DestinationFlowPages};
 use shared::plan::Plan;
 use shared::portal::{
-    ActivationRequest, ErrorBody, ErrorCode, HistoryDay, HistoryDetail, HistoryPage, Session,
+    ErrorBody, ErrorCode, HistoryDay, HistoryDetail, HistoryPage, HistoryRecord, PlanRequest,
+    Session,
 };
 
 const PLATFORM: &str = "/api/platform";
@@ -132,30 +132,42 @@ pub async fn run(run_id: &str) -> Result<Option<Run>, Problem> {
     .next())
 }
 
-/// The activation, with a key that makes a repeated click harmless. The answer's `Location`
-/// names the history record.
-pub async fn activate(
+/// A plan (DESIGN §10), now or at `run_at`: its record, or why it was refused.
+pub async fn create_plan(
     plan: &Plan,
+    run_at: Option<String>,
     idempotency_key: &str,
-) -> Result<(AdhocRunResponse, Option<String>), Problem> {
-    let body = serde_json::to_string(&ActivationRequest {
+) -> Result<HistoryRecord, Problem> {
+    let body = serde_json::to_string(&PlanRequest {
         activation_info: plan.clone(),
+        run_at,
+        split: false,
+        note: None,
     })
     .expect("a plan serialises");
-    let request = Request::post(&format!(
-        "{PLATFORM}/data/core/activation/disflowprovider/adhocrun"
-    ))
-    .header("content-type", "application/json")
-    .header("idempotency-key", idempotency_key)
-    .body(body)
-    .map_err(Problem::network)?;
-    let response = request.send().await;
-    let location = response
-        .as_ref()
-        .ok()
-        .and_then(|r| r.headers().get("location"));
-    let answer = read::<AdhocRunResponse>(response).await?;
-    Ok((answer, location))
+    let request = Request::post("/api/plans")
+        .header("content-type", "application/json")
+        .header("idempotency-key", idempotency_key)
+        .body(body)
+        .map_err(Problem::network)?;
+    read(request.send().await).await
+}
+
+/// `approve`, `cancel`, `retry` (no body) or `reject` (with a reason) on a record.
+pub async fn record_action(
+    id: &str,
+    action: &str,
+    reason: Option<&str>,
+) -> Result<HistoryRecord, Problem> {
+    let body = reason.map_or_else(
+        || "{}".to_owned(),
+        |r| serde_json::json!({"reason": r}).to_string(),
+    );
+    let request = Request::post(&format!("/api/history/{id}/{action}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(Problem::network)?;
+    read(request.send().await).await
 }
 
 pub async fn history(query: &str) -> Result<HistoryPage, Problem> {

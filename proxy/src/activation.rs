@@ -12,7 +12,7 @@ use axum::{
 };
 use serde_json::json;
 use shared::aep::adhoc::{AdhocRunRejection, AdhocRunResponse, PATH as ADHOCRUN_PATH};
-use shared::guardrails::{self, RunInProgress, Snapshot, Violation, ViolationCode};
+use shared::guardrails::{self, RunInProgress, Snapshot, Violation};
 use shared::plan::Plan;
 use shared::portal::{
     ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Names, Outcome, PlanInfo, Role,
@@ -109,19 +109,6 @@ pub enum Dispatched {
     Deferred(Vec<Violation>),
 }
 
-/// Violations that end by themselves: a plan held up only by them can wait.
-pub fn passes_with_time(violations: &[Violation]) -> bool {
-    violations.iter().all(|v| {
-        matches!(
-            v.code,
-            ViolationCode::RunInProgress
-                | ViolationCode::FirstActivationWait
-                | ViolationCode::DataflowRunProcessing
-                | ViolationCode::ScheduledExportRunning
-        )
-    })
-}
-
 /// The activation path after the request: fresh facts, the guardrails under the lock, the
 /// record written durably before one POST, the answer recorded.
 pub async fn dispatch(
@@ -201,7 +188,7 @@ pub async fn dispatch(
         // A refused plan is in no one's way: the lock is not held while it is written down.
         drop(guard);
         if let Target::Stored { defer: true, .. } = target
-            && passes_with_time(&violations)
+            && guardrails::passes_with_time(&violations)
         {
             return Ok(Dispatched::Deferred(violations));
         }

@@ -55,6 +55,21 @@ pub fn check_size(plan: &ActivationInfo, limits: &Limits) -> Vec<Violation> {
     Vec::new()
 }
 
+/// Whether a plan held up only by these violations passes later by itself (a run ends, the
+/// first-activation wait passes, an export finishes): such a plan can be scheduled, and a
+/// scheduled one waits instead of being refused.
+pub fn passes_with_time(violations: &[Violation]) -> bool {
+    violations.iter().all(|v| {
+        matches!(
+            v.code,
+            ViolationCode::RunInProgress
+                | ViolationCode::FirstActivationWait
+                | ViolationCode::DataflowRunProcessing
+                | ViolationCode::ScheduledExportRunning
+        )
+    })
+}
+
 /// Every rule the plan breaks, sorted so that the answer does not depend on input order.
 pub fn check(
     plan: &ActivationInfo,

@@ -25,6 +25,10 @@ pub fn outcome_key(outcome: Outcome) -> (Key, &'static str) {
         Outcome::Rejected => (Key::OutcomeRejected, "rejected"),
         Outcome::Failed => (Key::OutcomeFailed, "failed"),
         Outcome::Unknown => (Key::OutcomeUnknown, "unknown"),
+        Outcome::Scheduled => (Key::OutcomeScheduled, "scheduled"),
+        Outcome::AwaitingApproval => (Key::OutcomeAwaitingApproval, "awaiting-approval"),
+        Outcome::Queued => (Key::OutcomeQueued, "queued"),
+        Outcome::Cancelled => (Key::OutcomeCancelled, "cancelled"),
     }
 }
 
@@ -332,7 +336,7 @@ pub fn HistoryView() -> impl IntoView {
                 <select id="filter-outcome" prop:value=move || filters.get().outcome
                     on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
                     <option value="">{move || t(Key::HistoryFilterAny)}</option>
-                    {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending].into_iter().map(|o| {
+                    {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending, Outcome::Scheduled, Outcome::AwaitingApproval, Outcome::Cancelled].into_iter().map(|o| {
                         let value = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                         view! { <option value=value>{move || t(outcome_key(o).0)}</option> }
                     }).collect_view()}
@@ -348,6 +352,7 @@ pub fn HistoryView() -> impl IntoView {
                 {text_field("from", Key::HistoryFilterFrom, None, |f| f.from.clone(), |f, v| f.from = v)}
                 {text_field("until", Key::HistoryFilterUntil, None, |f| f.until.clone(), |f, v| f.until = v)}
             </form>
+            <AwaitingApproval />
             <HistoryCharts days=days />
             <p class="export">
                 <a class="button" download="adhoc-activation-history.csv"
@@ -369,6 +374,39 @@ pub fn HistoryView() -> impl IntoView {
             </div>
             {move || next_cursor.get().map(|_| view! { <button on:click=load_older>{t(Key::HistoryMore)}</button> })}
         </section>
+    }
+}
+
+/// Plans another activator must approve or reject, for activators to see first.
+#[component]
+fn AwaitingApproval() -> impl IntoView {
+    let can_activate = crate::session::use_can_activate();
+    let waiting = LocalResource::new(|| async {
+        api::history("outcome=awaiting_approval&limit=50")
+            .await
+            .map(|page| page.items)
+            .unwrap_or_default()
+    });
+    move || {
+        let items = waiting.get().unwrap_or_default();
+        (can_activate.get() && !items.is_empty()).then(|| view! {
+            <section class="panel awaiting" aria-labelledby="awaiting-heading">
+                <h2 id="awaiting-heading">{t(Key::HistoryWaitingForApproval)}</h2>
+                <ul>
+                    {items.into_iter().map(|r| {
+                        let destinations = first_few(r.activation_info.keys().map(|d| r.names.destination(d).to_owned()).collect(), NAMES_SHOWN);
+                        let entries: usize = r.activation_info.values().map(Vec::len).sum();
+                        view! {
+                            <li>
+                                <Time at=r.created_at /> " · " {r.user.clone()} " · " {destinations} " · " {entries} " "
+                                {t(Key::PlanEntries)} " "
+                                <Link href=format!("/history/{}", r.id)>{t(Key::HistoryDetails)}</Link>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
     }
 }
 

@@ -2,11 +2,12 @@
 //! run is in progress.
 
 use leptos::prelude::*;
-use shared::portal::{DeliveryState, HistoryDetail, NotificationState};
+use shared::portal::{DeliveryState, HistoryDetail, HistoryRecord, NotificationState, Outcome};
 
 use crate::api;
 use crate::i18n::{Key, t};
 use crate::router::Link;
+use crate::session::{use_can_activate, use_session};
 use crate::views::history::{outcome_key, runs_text};
 use crate::views::loading::{LoadFailed, Loading, poll_while};
 use crate::views::problem::ProblemMessage;
@@ -32,6 +33,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
             })
     };
     poll_while(REFRESH_EVERY, running, move || detail.refetch());
+    let reload = move || detail.refetch();
     view! {
         <section aria-labelledby="detail-heading">
             <h1 id="detail-heading">{move || t(Key::DetailTitle)}</h1>
@@ -58,10 +60,18 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                             <dt>{t(Key::HistoryWhen)}</dt><dd><Time at=record.created_at /></dd>
                             <dt>{t(Key::HistoryWho)}</dt><dd>{record.user.clone()}</dd>
                             <dt>{t(Key::HistoryOutcome)}</dt><dd><span class="outcome">{t(key)}</span></dd>
+                            {record.plan.run_at.map(|at| view! {
+                                <dt>{t(Key::DetailRunAt)}</dt><dd><Time at=at /></dd>
+                            })}
+                            {record.plan.decision.clone().map(|d| view! {
+                                <dt>{t(Key::DetailDecision)}</dt>
+                                <dd>{format!("{} · {}{}", if d.approved { t(Key::DetailApprove) } else { t(Key::DetailReject) }, d.by, d.reason.map(|r| format!(": {r}")).unwrap_or_default())}</dd>
+                            })}
                             {runs_text(&record).map(|(text, class)| view! {
                                 <dt>{t(Key::HistoryRuns)}</dt><dd><span class=format!("runs runs-{class}")>{text}</span></dd>
                             })}
                         </dl>
+                        <PlanActions record=record.clone() done=reload />
                         <p><Link href=format!("/activate?again={}", record.id)>{t(Key::ActivateAgain)}</Link></p>
                         <h2>{t(Key::DetailPlan)}</h2>
                         <ul class="plan-names">
@@ -150,5 +160,66 @@ fn Notifications(notifications: Vec<NotificationState>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// What can be done to a plan from its record: cancel it while it waits, approve or reject it
+/// (another activator), retry what failed.
+#[component]
+fn PlanActions<F>(record: HistoryRecord, done: F) -> impl IntoView
+where
+    F: Fn() + Copy + Send + Sync + 'static,
+{
+    let can_activate = use_can_activate();
+    let session = use_session();
+    let problem = RwSignal::new(None::<api::Problem>);
+    let retried = RwSignal::new(None::<String>);
+    let reason = RwSignal::new(String::new());
+    let id = record.id.clone();
+    let act = move |action: &'static str, with_reason: bool| {
+        let id = id.clone();
+        let reason = with_reason.then(|| reason.get_untracked());
+        leptos::task::spawn_local(async move {
+            match api::record_action(&id, action, reason.as_deref()).await {
+                Ok(new) if action == "retry" => retried.set(Some(new.id)),
+                Ok(_) => done(),
+                Err(refused) => problem.set(Some(refused)),
+            }
+        });
+    };
+    let requester = record.user.clone();
+    let mine = move || {
+        session
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|s| s.user == requester)
+    };
+    let waiting = record.outcome.is_waiting();
+    let awaiting = record.outcome == Outcome::AwaitingApproval;
+    let retryable = matches!(
+        record.outcome,
+        Outcome::Rejected | Outcome::Failed | Outcome::Cancelled
+    ) || record.runs.is_some_and(|r| r.failed > 0);
+    let act_cancel = act.clone();
+    let act_approve = act.clone();
+    let act_reject = act.clone();
+    view! {
+        {move || can_activate.get().then(|| {
+            let (cancel, approve, reject, retry) = (act_cancel.clone(), act_approve.clone(), act_reject.clone(), act.clone());
+            view! {
+                <div class="plan-actions">
+                    {waiting.then(|| view! { <button on:click=move |_| cancel("cancel", false)>{t(Key::DetailCancel)}</button> })}
+                    {(awaiting && !mine()).then(|| view! {
+                        <button class="primary" on:click=move |_| approve("approve", false)>{t(Key::DetailApprove)}</button>
+                        <label for="reject-reason">{t(Key::DetailRejectReason)}</label>
+                        <input id="reject-reason" type="text" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev)) />
+                        <button disabled=move || reason.get().trim().is_empty() on:click=move |_| reject("reject", true)>{t(Key::DetailReject)}</button>
+                    })}
+                    {retryable.then(|| view! { <button on:click=move |_| retry("retry", false)>{t(Key::DetailRetry)}</button> })}
+                </div>
+            }
+        })}
+        {move || retried.get().map(|id| view! { <p class="note" role="status"><Link href=format!("/history/{id}")>{t(Key::OrdersSeeHistory)}</Link></p> })}
+        {move || problem.get().map(|p| view! { <ProblemMessage problem=p /> })}
     }
 }

@@ -4,11 +4,13 @@
 use leptos::html;
 use leptos::prelude::*;
 use shared::plan::Plan;
+use shared::portal::Outcome;
 
 use super::orders::Submitted;
 use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
 use crate::i18n::{Key, Lang, t, use_lang};
+use crate::router::Link;
 use crate::session::{use_can_activate, use_limits};
 use crate::views::marks::{Mark, MarkKind};
 use crate::views::problem::ProblemMessage;
@@ -89,29 +91,59 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
     // Not a Leptos Action: measured, one costs 3.2 KB of gzip in the bundle, which is over its
     // budget already; the pending state is one signal here.
     let sending = RwSignal::new(false);
-    let send = move |_| {
+    // Sends the plan now (`run_at` None) or schedules it; either way through POST /api/plans.
+    let waiting_note = RwSignal::new(None::<(Key, String)>);
+    let scheduling = RwSignal::new(false);
+    let submit = move |run_at: Option<String>| {
         let plan = state.plan.get_untracked();
         let idempotency_key = key.get_untracked();
         sending.set(true);
         problem.set(None);
+        waiting_note.set(None);
         leptos::task::spawn_local(async move {
-            let outcome = api::activate(&plan, &idempotency_key).await;
+            let outcome = api::create_plan(&plan, run_at, &idempotency_key).await;
             sending.set(false);
             confirming.set(false);
+            scheduling.set(false);
             key.set(api::new_key());
             match outcome {
-                Ok((answer, location)) => {
-                    for dataflow in plan.dataflows() {
-                        state.load_runs(dataflow.to_string());
-                    }
+                Ok(record) => {
                     state.plan.set(Plan::new());
-                    state
-                        .submitted
-                        .set(Some(Submitted::new(answer.order, location)));
+                    let link = format!("/history/{}", record.id);
+                    match record.outcome {
+                        Outcome::Scheduled => waiting_note.set(Some((Key::PlanScheduled, link))),
+                        Outcome::AwaitingApproval => {
+                            waiting_note.set(Some((Key::PlanAwaitingApproval, link)))
+                        }
+                        _ => {
+                            for dataflow in plan.dataflows() {
+                                state.load_runs(dataflow.to_string());
+                            }
+                            state.submitted.set(Some(Submitted::new(
+                                record.orders,
+                                Some(format!("/api{link}")),
+                            )));
+                        }
+                    }
                 }
                 Err(refused) => problem.set(Some(refused)),
             }
         });
+    };
+    let send = move |_| submit(None);
+    // "Schedule…": a time in the user's zone, shown in UTC too; sent as RFC 3339 (UTC).
+    let schedule_at = RwSignal::new(String::new());
+    let schedule_utc = move || {
+        let local = schedule_at.get();
+        (!local.is_empty())
+            .then(|| js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&local)))
+            .filter(|d| !d.get_time().is_nan())
+            .map(|d| String::from(d.to_iso_string()))
+    };
+    let can_schedule = move || {
+        can_activate.get()
+            && !state.plan.with(|p| p.is_empty())
+            && shared::guardrails::passes_with_time(&violations.get())
     };
     // The count, what blocks the plan and the button stay in view however long the plan is
     // (sticky at the top of the panel); the entries follow, one group per destination.
@@ -150,7 +182,31 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                 >
                     {move || t(Key::ActivateButton)}
                 </button>
+                <button
+                    aria-expanded=move || scheduling.get().to_string()
+                    disabled=move || !can_schedule() || sending.get()
+                    on:click=move |_| scheduling.update(|s| *s = !*s)
+                >
+                    {move || t(Key::PlanSchedule)}
+                </button>
                 <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
+                {move || scheduling.get().then(|| view! {
+                    <div class="schedule">
+                        <label for="schedule-at">{t(Key::PlanScheduleAt)}</label>
+                        <input id="schedule-at" type="datetime-local"
+                            prop:value=move || schedule_at.get()
+                            on:input=move |ev| schedule_at.set(event_target_value(&ev)) />
+                        <p class="utc">{move || schedule_utc().map(|utc| format!("{} {utc}", t(Key::PlanInUtc)))}</p>
+                        <button class="primary"
+                            disabled=move || schedule_utc().is_none() || sending.get()
+                            on:click=move |_| submit(schedule_utc())>
+                            {t(Key::PlanScheduleConfirm)}
+                        </button>
+                    </div>
+                })}
+                {move || waiting_note.get().map(|(note, link)| view! {
+                    <p class="note" role="status">{t(note)} " " <Link href=link>{t(Key::OrdersSeeHistory)}</Link></p>
+                })}
                 {move || confirming.get().then(|| view! {
                     <div class="confirm" role="alertdialog" aria-modal="false" aria-labelledby="confirm-heading" aria-describedby="confirm-summary">
                         <h3 id="confirm-heading">{t(Key::ConfirmTitle)}</h3>
