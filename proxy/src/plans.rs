@@ -307,6 +307,9 @@ pub async fn approve(
     } else {
         Outcome::Pending
     };
+    if !later {
+        info.sent_at = Some(now);
+    }
     if !state
         .store
         .transition(&id, Outcome::AwaitingApproval, next, &info, now)
@@ -481,13 +484,17 @@ async fn send_stored(
     {
         Dispatched::Deferred(violations) => {
             tracing::info!(activation = %record.id, held_by = violations.len(), "scheduled plan waits");
+            let waiting = PlanInfo {
+                sent_at: None,
+                ..record.plan.clone()
+            };
             state
                 .store
                 .transition(
                     &record.id,
                     Outcome::Pending,
                     Outcome::Scheduled,
-                    &record.plan,
+                    &waiting,
                     state.clock.now(),
                 )
                 .await?;
@@ -528,7 +535,9 @@ pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<(
 /// `scheduled` sends it.
 pub async fn run_due(state: &AppState) -> Result<(), ApiError> {
     let now = state.clock.now();
-    for record in state.store.due_plans(now).await? {
+    for mut record in state.store.due_plans(now).await? {
+        let waiting = record.plan.clone();
+        record.plan.sent_at = Some(now);
         if !state
             .store
             .transition(
@@ -556,7 +565,7 @@ pub async fn run_due(state: &AppState) -> Result<(), ApiError> {
                         &record.id,
                         Outcome::Pending,
                         Outcome::Scheduled,
-                        &record.plan,
+                        &waiting,
                         now,
                     )
                     .await?;

@@ -42,6 +42,12 @@ pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<(
     })
 }
 
+/// When the record was sent: a plan that waited was sent when it was taken, not when it was
+/// made.
+fn sent_from(record: &HistoryRecord) -> shared::time::EpochMillis {
+    record.plan.sent_at.unwrap_or(record.created_at)
+}
+
 pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
     // Pending records older than the grace period were cut off by a crash: treat them alike.
     let mut records = state.store.with_outcome(Outcome::Unknown).await?;
@@ -49,7 +55,7 @@ pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
     records.extend(
         stale_pending
             .into_iter()
-            .filter(|r| state.clock.now().0 - r.created_at.0 > STALE_PENDING_MS),
+            .filter(|r| state.clock.now().0 - sent_from(r).0 > STALE_PENDING_MS),
     );
     for record in records {
         // Read again for each record: the previous one may have claimed runs.
@@ -89,7 +95,8 @@ async fn reconcile(
             .await?;
         // Its run starts within seconds of the record; one that started later than the grace
         // period is another activation's (or a schedule's), however alike.
-        let window = record.created_at.0 - CLOCK_SKEW_MS..=record.created_at.0 + GRACE_MS;
+        let sent = sent_from(record).0;
+        let window = sent - CLOCK_SKEW_MS..=sent + GRACE_MS;
         for run in runs.items.iter().filter(|r| {
             !claimed.contains(&r.id) && r.created_at.is_some_and(|at| window.contains(&at.0))
         }) {
@@ -125,7 +132,7 @@ async fn reconcile(
             .await
             .map_err(Into::into);
     }
-    if state.clock.now().0 - record.created_at.0 > GRACE_MS {
+    if state.clock.now().0 - sent_from(record).0 > GRACE_MS {
         let error = ErrorBody::new(
             ErrorCode::NotStarted,
             "The Platform started no run for this activation; it can be sent again.",

@@ -241,6 +241,10 @@ pub struct PlanInfo {
     pub cancelled_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<EpochMillis>,
+    /// When the plan was taken to be sent (at its time, or on approval): where to look for its
+    /// runs if no answer was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<EpochMillis>,
 }
 
 impl PlanInfo {

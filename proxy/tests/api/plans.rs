@@ -402,3 +402,35 @@ async fn a_retry_sends_the_failed_orders_again_linked_to_the_first() {
     );
     assert_eq!(retried["outcome"], "accepted");
 }
+
+#[tokio::test]
+async fn a_scheduled_plan_whose_answer_was_lost_is_found_where_it_was_sent() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let body: Value = post(
+        &portal,
+        "/api/plans",
+        ACTIVATOR,
+        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(2 * 3600)}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    portal.advance(2 * 3600).await;
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    // As if the portal had stopped between the Platform's answer and writing it down.
+    portal.forget_answer(&id).await;
+    proxy::reconcile::reconcile_all(&portal.state)
+        .await
+        .unwrap();
+    let found = record(&portal, &id).await;
+    assert_eq!(
+        found["outcome"], "accepted",
+        "its run, started two hours after the plan was made: {found}"
+    );
+    assert_eq!(found["orders"].as_array().unwrap().len(), 1);
+}
