@@ -51,7 +51,7 @@ pub async fn activate(
     let target = Target::New {
         key: key.as_deref(),
         request_hash: &request_hash,
-        plan: PlanInfo::default(),
+        plan: &PlanInfo::default(),
     };
     Ok(
         match dispatch(&state, &user.name, &plan, target, &request_id).await? {
@@ -86,7 +86,7 @@ pub enum Target<'a> {
     New {
         key: Option<&'a str>,
         request_hash: &'a str,
-        plan: PlanInfo,
+        plan: &'a PlanInfo,
     },
     /// A stored plan its sender has claimed (now `pending`). With `defer`, a plan held up
     /// only by something that passes (a run in progress, the first-activation wait, a
@@ -213,7 +213,7 @@ pub async fn dispatch(
                 warnings: warnings.clone(),
                 names: facts.names(plan),
                 runs: None,
-                plan: plan_info.clone(),
+                plan: (*plan_info).clone(),
             };
             state
                 .store
@@ -317,7 +317,7 @@ async fn refuse(
                 warnings: Vec::new(),
                 names,
                 runs: None,
-                plan: plan_info.clone(),
+                plan: (*plan_info).clone(),
             };
             state
                 .store

@@ -200,7 +200,7 @@ async fn send_new(
     let target = Target::New {
         key,
         request_hash,
-        plan: info,
+        plan: &info,
     };
     let record_id = match activation::dispatch(state, user, plan, target, request_id).await? {
         Dispatched::Answered { record_id, .. } => record_id,
