@@ -81,3 +81,18 @@ test("a plan held up by the first-activation wait is scheduled for later, and ca
   await expect(page.locator("dl.record")).toContainText("Cancelled");
   await expect(page.getByRole("button", { name: "Cancel this plan" })).toHaveCount(0);
 });
+
+test("a plan held up by a running segment is offered to go as parts", async ({ page }) => {
+  await openDestination(page, "Flash sale drop (S3)");
+  await segment(page, "Loyalty gold members").check();
+  await segment(page, "Flash sale responders").check();
+  await expect(page.getByRole("button", { name: "Activate", exact: true })).toBeDisabled();
+  await page.getByRole("button", { name: "Split into parts and send" }).click();
+  await expect(page.getByText("Split into parts: they are sent one after another as their segments free up.")).toBeVisible();
+  await page.getByRole("status").getByRole("link", { name: "See it in the history" }).click();
+  const parts = page.locator("ol.parts li");
+  await expect(parts).toHaveCount(2);
+  // The free segment's part goes at once; the running one's waits for its run to end.
+  await expect(parts.first()).toContainText("Accepted", { timeout: 20_000 });
+  await expect(parts.nth(1)).toContainText("Queued");
+});

@@ -136,12 +136,13 @@ pub async fn run(run_id: &str) -> Result<Option<Run>, Problem> {
 pub async fn create_plan(
     plan: &Plan,
     run_at: Option<String>,
+    split: bool,
     idempotency_key: &str,
 ) -> Result<HistoryRecord, Problem> {
     let body = serde_json::to_string(&PlanRequest {
         activation_info: plan.clone(),
         run_at,
-        split: false,
+        split,
         note: None,
     })
     .expect("a plan serialises");

@@ -238,6 +238,10 @@ catalogue! {
     PlanScheduleConfirm => "Schedule this plan", "이 계획 예약";
     PlanScheduled => "Scheduled: it will be checked again and sent at its time.", "예약되었습니다. 그 시각에 다시 확인한 뒤 보냅니다.";
     PlanAwaitingApproval => "This plan needs another activator's approval; it is in the list of plans waiting for approval.", "이 계획은 다른 활성화 담당자의 승인이 필요합니다. 승인 대기 목록에 있습니다.";
+    PlanSplitButton => "Split into parts and send", "나누어 보내기";
+    PlanSplit => "Split into parts: they are sent one after another as their segments free up.", "여러 부분으로 나누었습니다. 세그먼트가 비는 대로 차례로 보냅니다.";
+    DetailParts => "Parts", "부분";
+    DetailPart => "Part", "부분";
     PlanInUtc => "in UTC:", "UTC:";
     DetailCancel => "Cancel this plan", "이 계획 취소";
     DetailRetry => "Retry the failed orders", "실패한 항목 다시 시도";

@@ -143,46 +143,8 @@ pub async fn dispatch(
         Target::Stored { record, .. } => Some(record.id.as_str()),
         Target::New { .. } => None,
     };
-    let portal_runs: Vec<RunInProgress> = state
-        .store
-        .in_flight(facts_read_from)
-        .await?
-        .into_iter()
-        // A stored plan is in flight itself (claimed): it is not in its own way.
-        .filter(|entry| Some(entry.activation_id.as_str()) != own_id)
-        .map(|entry| RunInProgress {
-            segment_id: entry.segment_id,
-            dataflow_id: entry.dataflow_id,
-            run_id: format!("portal activation {}", entry.activation_id),
-        })
-        .collect();
     let now = state.clock.now();
-    let mut started_here = state
-        .store
-        .claimed_run_ids(now.plus_seconds(-PORTAL_RUNS_LOOKBACK_SECONDS))
-        .await?;
-    started_here.extend(portal_runs.iter().map(|r| r.run_id.clone()));
-    // An activation whose answer is not known yet may already have started its runs: a run of
-    // one of its (dataflow, segment) entries is taken for the portal's own.
-    started_here.extend(
-        facts
-            .runs_in_progress
-            .iter()
-            .filter(|run| {
-                portal_runs.iter().any(|own| {
-                    own.dataflow_id == run.dataflow_id && own.segment_id == run.segment_id
-                })
-            })
-            .map(|run| run.run_id.clone()),
-    );
-    let runs: Vec<RunInProgress> = facts
-        .runs_in_progress
-        .iter()
-        .cloned()
-        .chain(portal_runs)
-        .collect();
-    let snapshot =
-        Snapshot::new(&facts.flows, runs, &facts.export_jobs).with_portal_runs(started_here);
+    let snapshot = snapshot(state, &facts, facts_read_from, own_id).await?;
     let violations = guardrails::check(plan, &snapshot, now, &state.limits);
     if !violations.is_empty() {
         // A refused plan is in no one's way: the lock is not held while it is written down.
@@ -254,6 +216,55 @@ pub async fn dispatch(
     count_outcome(state, outcome);
     tracing::info!(activation = %record_id, user = %user, outcome = ?outcome, "activation answered");
     Ok(Dispatched::Answered { record_id, answer })
+}
+
+/// The facts as the guardrails read them: the Platform's, with the portal's own in-flight
+/// records (not `own_id`, the stored plan being sent) and the runs it started.
+pub async fn snapshot(
+    state: &AppState,
+    facts: &PlatformFacts,
+    facts_read_from: shared::time::EpochMillis,
+    own_id: Option<&str>,
+) -> Result<Snapshot, ApiError> {
+    let portal_runs: Vec<RunInProgress> = state
+        .store
+        .in_flight(facts_read_from)
+        .await?
+        .into_iter()
+        // A stored plan is in flight itself (claimed): it is not in its own way.
+        .filter(|entry| Some(entry.activation_id.as_str()) != own_id)
+        .map(|entry| RunInProgress {
+            segment_id: entry.segment_id,
+            dataflow_id: entry.dataflow_id,
+            run_id: format!("portal activation {}", entry.activation_id),
+        })
+        .collect();
+    let now = state.clock.now();
+    let mut started_here = state
+        .store
+        .claimed_run_ids(now.plus_seconds(-PORTAL_RUNS_LOOKBACK_SECONDS))
+        .await?;
+    started_here.extend(portal_runs.iter().map(|r| r.run_id.clone()));
+    // An activation whose answer is not known yet may already have started its runs: a run of
+    // one of its (dataflow, segment) entries is taken for the portal's own.
+    started_here.extend(
+        facts
+            .runs_in_progress
+            .iter()
+            .filter(|run| {
+                portal_runs.iter().any(|own| {
+                    own.dataflow_id == run.dataflow_id && own.segment_id == run.segment_id
+                })
+            })
+            .map(|run| run.run_id.clone()),
+    );
+    let runs: Vec<RunInProgress> = facts
+        .runs_in_progress
+        .iter()
+        .cloned()
+        .chain(portal_runs)
+        .collect();
+    Ok(Snapshot::new(&facts.flows, runs, &facts.export_jobs).with_portal_runs(started_here))
 }
 
 /// A dataflow none of Adobe's documented signals classifies goes to the Platform, which

@@ -62,10 +62,16 @@ pub async fn detail(
             delivered_at: n.delivered_at,
         })
         .collect();
+    let parts = if record.plan.parts.is_empty() {
+        Vec::new()
+    } else {
+        store.parts_of(&record.id).await?
+    };
     Ok(HistoryDetail {
         record,
         runs: order_runs,
         notifications,
+        parts,
     })
 }
 

@@ -16,6 +16,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use shared::aep::run::RunStatus;
+use shared::guardrails::ViolationCode;
+use shared::ids::{DataflowId, SegmentId};
 use shared::plan::Plan;
 use shared::portal::{
     Decision, ErrorBody, ErrorCode, HistoryRecord, Outcome, PlanInfo, PlanRequest, Role,
@@ -65,12 +67,6 @@ pub async fn create(
             format!("The plan is not valid: {e}. Send {{\"activationInfo\": {{\"<dataflow id>\": [\"<segment id>\", ...]}}, \"runAt\": \"2026-12-01T08:50:00+09:00\" (optional), \"note\": \"...\" (optional)}}."),
         )
     })?;
-    if request.split {
-        return Err(ApiError::bad_request(
-            ErrorCode::InvalidPlan,
-            "Splitting a plan is not available yet: send at most 80 entries whose segments are free, or several plans.",
-        ));
-    }
     let now = state.clock.now();
     let run_at = match request.run_at.as_deref() {
         None => None,
@@ -93,6 +89,24 @@ pub async fn create(
         note: request.note.filter(|n| !n.trim().is_empty()),
         ..PlanInfo::default()
     };
+    if request.split && (info.run_at.is_some() || state.approvals.required(&plan)) {
+        return Err(ApiError::bad_request(
+            ErrorCode::InvalidPlan,
+            "A split plan is sent now, part after part: leave out runAt, and send a plan that needs approval without split.",
+        ));
+    }
+    if request.split {
+        return split(
+            &state,
+            &user,
+            &plan,
+            info,
+            key.as_deref(),
+            &request_hash,
+            &request_id,
+        )
+        .await;
+    }
     let waiting = if state.approvals.required(&plan) {
         Some(Outcome::AwaitingApproval)
     } else if info.run_at.is_some() {
@@ -144,6 +158,96 @@ fn parse_run_at(text: &str, now: EpochMillis) -> Result<EpochMillis, ApiError> {
         ));
     }
     Ok(at)
+}
+
+/// A plan broken only by the 80-entry rule or runs in progress, cut into parts that each fit
+/// one job: parts with free segments first, then those whose segments are running; they are
+/// sent one after another as segments free up (`run_due`). Any other violation refuses the
+/// whole plan at once, as without `split`.
+#[allow(clippy::too_many_arguments)]
+async fn split(
+    state: &AppState,
+    user: &User,
+    plan: &Plan,
+    info: PlanInfo,
+    key: Option<&str>,
+    request_hash: &str,
+    request_id: &str,
+) -> Result<Response, ApiError> {
+    let facts_read_from = state.clock.now();
+    let facts = PlatformFacts::gather(&state.platform, plan, request_id).await?;
+    let snapshot = activation::snapshot(state, &facts, facts_read_from, None).await?;
+    let now = state.clock.now();
+    let violations = shared::guardrails::check(plan, &snapshot, now, &state.limits);
+    let splittable = !violations.is_empty()
+        && violations.iter().all(|v| {
+            matches!(
+                v.code,
+                ViolationCode::TooManyEntries | ViolationCode::RunInProgress
+            )
+        });
+    if !splittable {
+        // Nothing to split (it passes as it is), or something no split mends.
+        return send_new(state, &user.name, plan, info, key, request_hash, request_id).await;
+    }
+    let (free, busy): (Vec<_>, Vec<_>) = plan
+        .entries()
+        .map(|(d, s)| (d.clone(), s.clone()))
+        .partition(|(_, s)| snapshot.runs_in_progress(s.as_str()).is_empty());
+    let names = facts.names(plan);
+    let parent_id = uuid::Uuid::new_v4().to_string();
+    let mut parts = Vec::new();
+    // Free segments' parts first; running segments' parts after, on their own, so that a part
+    // of free segments is never held up by a busy one.
+    let size = state.limits.max_entries.max(1);
+    let chunks: Vec<&[(DataflowId, SegmentId)]> =
+        free.chunks(size).chain(busy.chunks(size)).collect();
+    for (index, chunk) in chunks.into_iter().enumerate() {
+        let mut part = Plan::new();
+        for (dataflow, segment) in chunk {
+            part.add(dataflow.clone(), segment.clone());
+        }
+        parts.push(HistoryRecord {
+            id: uuid::Uuid::new_v4().to_string(),
+            created_at: now,
+            user: user.name.clone(),
+            activation_info: part.to_requested(),
+            outcome: Outcome::Queued,
+            orders: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+            names: names.clone(),
+            runs: None,
+            plan: PlanInfo {
+                part_of: Some(parent_id.clone()),
+                part: u32::try_from(index + 1).ok(),
+                ..PlanInfo::default()
+            },
+        });
+    }
+    let parent = HistoryRecord {
+        id: parent_id,
+        created_at: now,
+        user: user.name.clone(),
+        activation_info: plan.to_requested(),
+        outcome: Outcome::Queued,
+        orders: Vec::new(),
+        error: None,
+        warnings: Vec::new(),
+        names,
+        runs: None,
+        plan: PlanInfo {
+            parts: parts.iter().map(|p| p.id.clone()).collect(),
+            ..info
+        },
+    };
+    state.store.insert(&parent, key, request_hash, None).await?;
+    for part in &parts {
+        let hash = sha256_hex(&part.id);
+        state.store.insert(part, None, &hash, None).await?;
+    }
+    tracing::info!(activation = %parent.id, parts = parts.len(), "plan split");
+    Ok(answer(&parent, None))
 }
 
 /// A plan that waits (for its time, or for approval): checked for what never passes by
@@ -323,7 +427,7 @@ pub async fn approve(
             plan: info,
             ..record
         };
-        send_stored(&state, &record, false, &request_id).await?;
+        send_stored(&state, &record, None, &request_id).await?;
     }
     Ok(answer(&waiting_record(&state, &id).await?, None))
 }
@@ -404,6 +508,22 @@ pub async fn cancel(
         // Sent (or decided) in the meantime.
         return Err(not_now(&waiting_record(&state, &id).await?, "cancelled"));
     }
+    // A split plan's parts not sent yet are called off with it.
+    for part in state.store.parts_of(&id).await? {
+        let mut part_info = part.plan.clone();
+        part_info.cancelled_by = Some(user.name.clone());
+        part_info.cancelled_at = Some(now);
+        state
+            .store
+            .transition(
+                &part.id,
+                Outcome::Queued,
+                Outcome::Cancelled,
+                &part_info,
+                now,
+            )
+            .await?;
+    }
     tracing::info!(activation = %id, by = %user.name, "plan cancelled");
     current(&state, &id).await
 }
@@ -465,19 +585,22 @@ pub async fn retry(
 }
 
 /// Sends a stored plan its caller has moved to `pending`; with `defer`, one held up only by
-/// what passes goes back to `scheduled`.
+/// what passes goes back to `waiting` (scheduled, or queued for a part), and `true` says so.
 async fn send_stored(
     state: &AppState,
     record: &HistoryRecord,
-    defer: bool,
+    defer: Option<Outcome>,
     request_id: &str,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let plan = plan_of(record);
     match activation::dispatch(
         state,
         &record.user,
         &plan,
-        Target::Stored { record, defer },
+        Target::Stored {
+            record,
+            defer: defer.is_some(),
+        },
         request_id,
     )
     .await?
@@ -493,15 +616,15 @@ async fn send_stored(
                 .transition(
                     &record.id,
                     Outcome::Pending,
-                    Outcome::Scheduled,
+                    defer.unwrap_or(Outcome::Scheduled),
                     &waiting,
                     state.clock.now(),
                 )
                 .await?;
+            Ok(true)
         }
-        Dispatched::Answered { .. } | Dispatched::Replayed(_) => {}
+        Dispatched::Answered { .. } | Dispatched::Replayed(_) => Ok(false),
     }
-    Ok(())
 }
 
 fn plan_of(record: &HistoryRecord) -> Plan {
@@ -531,9 +654,112 @@ pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<(
     })
 }
 
-/// Sends each scheduled plan whose time has come, once: the one that moves it out of
-/// `scheduled` sends it.
+/// What the planner does each pass: scheduled plans whose time has come, then split plans'
+/// next parts. Each record is sent once: the one that moves it out of `scheduled` or `queued`
+/// sends it.
 pub async fn run_due(state: &AppState) -> Result<(), ApiError> {
+    send_due_plans(state).await?;
+    send_next_parts(state).await
+}
+
+/// Sends, for each split plan, its next part if its segments are free now (one part per plan
+/// and pass: parts go one after another); a plan whose parts have all been sent is given its
+/// outcome and its parts' orders.
+async fn send_next_parts(state: &AppState) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    for mut part in state.store.queued_parts().await? {
+        let Some(plan_id) = part.plan.part_of.clone() else {
+            continue;
+        };
+        if !seen.insert(plan_id.clone()) {
+            continue;
+        }
+        let now = state.clock.now();
+        let waiting = part.plan.clone();
+        part.plan.sent_at = Some(now);
+        if !state
+            .store
+            .transition(&part.id, Outcome::Queued, Outcome::Pending, &part.plan, now)
+            .await?
+        {
+            continue;
+        }
+        let request_id = format!("part-{}", part.id);
+        if let Err(error) = send_stored(state, &part, Some(Outcome::Queued), &request_id).await {
+            tracing::warn!(activation = %part.id, "part not sent, tried again: {error}");
+            state
+                .store
+                .transition(&part.id, Outcome::Pending, Outcome::Queued, &waiting, now)
+                .await?;
+        }
+    }
+    for plan_id in seen {
+        conclude_split(state, &plan_id).await?;
+    }
+    Ok(())
+}
+
+/// Once every part has an outcome, the split plan has one: accepted when every part was,
+/// failed otherwise (each part's record says why).
+async fn conclude_split(state: &AppState, plan_id: &str) -> Result<(), ApiError> {
+    let parts = state.store.parts_of(plan_id).await?;
+    if parts
+        .iter()
+        .any(|p| matches!(p.outcome, Outcome::Queued | Outcome::Pending))
+    {
+        return Ok(());
+    }
+    let orders: Vec<_> = parts.iter().flat_map(|p| p.orders.clone()).collect();
+    let not_sent = parts
+        .iter()
+        .filter(|p| p.outcome != Outcome::Accepted)
+        .count();
+    let (outcome, error) = if not_sent == 0 {
+        (Outcome::Accepted, None)
+    } else {
+        (
+            Outcome::Failed,
+            Some(ErrorBody::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "{not_sent} of {} parts were not sent: each part's record says why.",
+                    parts.len()
+                ),
+            )),
+        )
+    };
+    let Some(plan) = state.store.get(plan_id).await? else {
+        return Ok(());
+    };
+    if plan.outcome == Outcome::Queued
+        && state
+            .store
+            .transition(
+                plan_id,
+                Outcome::Queued,
+                Outcome::Pending,
+                &plan.plan,
+                state.clock.now(),
+            )
+            .await?
+    {
+        state
+            .store
+            .record_answer(
+                plan_id,
+                outcome,
+                &orders,
+                error.as_ref(),
+                None,
+                state.clock.now(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sends each scheduled plan whose time has come, once.
+async fn send_due_plans(state: &AppState) -> Result<(), ApiError> {
     let now = state.clock.now();
     for mut record in state.store.due_plans(now).await? {
         let waiting = record.plan.clone();
@@ -554,7 +780,8 @@ pub async fn run_due(state: &AppState) -> Result<(), ApiError> {
         let run_at = record.plan.run_at.unwrap_or(now);
         let within_grace = now < run_at.plus_seconds(state.plan_grace.as_secs() as i64);
         let request_id = format!("plan-{}", record.id);
-        if let Err(error) = send_stored(state, &record, within_grace, &request_id).await {
+        let defer = within_grace.then_some(Outcome::Scheduled);
+        if let Err(error) = send_stored(state, &record, defer, &request_id).await {
             // The facts could not be read (or the store failed): try again within the grace
             // period, then say why it was not sent.
             tracing::warn!(activation = %record.id, "scheduled plan not sent: {error}");

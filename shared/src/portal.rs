@@ -245,6 +245,14 @@ pub struct PlanInfo {
     /// runs if no answer was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_at: Option<EpochMillis>,
+    /// A split plan's parts, in the order they are sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<String>,
+    /// For a part: the split plan it belongs to, and its place among the parts (from 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<u32>,
 }
 
 impl PlanInfo {
@@ -496,6 +504,9 @@ pub struct HistoryDetail {
     /// The record's notifications and how their delivery went.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notifications: Vec<NotificationState>,
+    /// A split plan's parts, each a job of its own, in the order they are sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<HistoryRecord>,
 }
 
 /// One event sent (or being sent) to one receiver.

@@ -22,6 +22,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
         let id = id.clone();
         async move { api::history_detail(&id).await }
     });
+    // Refreshed while a run goes on, or a split plan still has parts to send.
     let running = move || {
         detail
             .get()
@@ -30,6 +31,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                 d.runs
                     .iter()
                     .any(|r| !r.run.as_ref().is_some_and(|run| run.is_finished()))
+                    || matches!(d.record.outcome, Outcome::Queued | Outcome::Pending)
             })
     };
     poll_while(REFRESH_EVERY, running, move || detail.refetch());
@@ -46,6 +48,7 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                     let (key, _) = outcome_key(record.outcome);
                     let names = record.names.clone();
                     let notifications = detail.notifications.clone();
+                    let parts = detail.parts.clone();
                     let orders = Signal::derive(move || {
                         detail.runs.iter().map(|r| OrderState {
                             destination: names.destination(&r.order.order).to_owned(),
@@ -99,6 +102,21 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
                         })}
                         {(!record.orders.is_empty()).then(|| view! { <RunTable orders=orders caption=Key::OrdersTitle /> })}
                         {(!notifications.is_empty()).then(|| view! { <Notifications notifications=notifications.clone() /> })}
+                        {(!parts.is_empty()).then(|| view! {
+                            <h2>{t(Key::DetailParts)}</h2>
+                            <ol class="parts">
+                                {parts.iter().enumerate().map(|(i, p)| {
+                                    let (key, class) = outcome_key(p.outcome);
+                                    let entries: usize = p.activation_info.values().map(Vec::len).sum();
+                                    view! {
+                                        <li>
+                                            <Link href=format!("/history/{}", p.id)>{format!("{} {} ({entries})", t(Key::DetailPart), i + 1)}</Link>
+                                            " · " <span class=format!("outcome outcome-{class}")>{t(key)}</span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ol>
+                        })}
                     }.into_any()
                 }
             }}

@@ -141,6 +141,12 @@ pub trait HistoryStore: Send + Sync {
         at: EpochMillis,
     ) -> Result<bool, StoreError>;
 
+    /// Parts of split plans waiting to be sent, each plan's in the order of its parts.
+    async fn queued_parts(&self) -> Result<Vec<HistoryRecord>, StoreError>;
+
+    /// A split plan's parts, in order.
+    async fn parts_of(&self, plan_id: &str) -> Result<Vec<HistoryRecord>, StoreError>;
+
     /// Scheduled plans whose time has come.
     async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError>;
 

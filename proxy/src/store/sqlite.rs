@@ -377,6 +377,28 @@ impl HistoryStore for SqliteStore {
         Ok(moved.rows_affected() == 1)
     }
 
+    async fn queued_parts(&self) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE outcome = 'queued'
+                AND json_extract(plan_info, '$.partOf') IS NOT NULL
+             ORDER BY json_extract(plan_info, '$.partOf'), json_extract(plan_info, '$.part')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn parts_of(&self, plan_id: &str) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE json_extract(plan_info, '$.partOf') = ?
+             ORDER BY json_extract(plan_info, '$.part')",
+        )
+        .bind(plan_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
     async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT * FROM activations WHERE outcome = 'scheduled' AND run_at <= ? ORDER BY run_at",

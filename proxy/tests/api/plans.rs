@@ -76,14 +76,6 @@ async fn a_plan_now_is_answered_with_its_record() {
     assert_eq!(body["orders"].as_array().unwrap().len(), 1);
     assert_eq!(body["plan"]["note"], "flash sale");
     assert_eq!(portal.activations_received().await, 1);
-    let split = post(
-        &portal,
-        "/api/plans",
-        ACTIVATOR,
-        json!({"activationInfo": {&flow: [&vip]}, "split": true}),
-    )
-    .await;
-    assert_eq!(split.status(), StatusCode::BAD_REQUEST);
     let past = post(
         &portal,
         "/api/plans",
@@ -433,4 +425,122 @@ async fn a_scheduled_plan_whose_answer_was_lost_is_found_where_it_was_sent() {
         "its run, started two hours after the plan was made: {found}"
     );
     assert_eq!(found["orders"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_plan_over_the_limit_is_split_into_jobs_sent_one_after_another() {
+    let portal = TestPortal::start().await;
+    let flows: Value = portal
+        .get_json(
+            "/api/platform/data/foundation/flowservice/flows?property=inheritedAttributes.properties.isDestinationFlow==true",
+            ACTIVATOR,
+        )
+        .await;
+    let bulk = flows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Bulk QA export (S3)")
+        .unwrap()
+        .clone();
+    let segments: Vec<Value> =
+        bulk["transformations"][0]["params"]["segmentSelectors"]["selectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["value"]["id"].clone())
+            .collect();
+    assert_eq!(segments.len(), 90);
+    let plan = json!({"activationInfo": {bulk["id"].as_str().unwrap(): segments}, "split": true});
+    let response = post(&portal, "/api/plans", ACTIVATOR, plan).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["outcome"], "queued");
+    let id = body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body["plan"]["parts"].as_array().unwrap().len(),
+        2,
+        "80 and 10"
+    );
+
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    assert_eq!(portal.activations_received().await, 1, "one part a pass");
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    assert_eq!(portal.activations_received().await, 2);
+    let detail: Value = portal
+        .get_json(&format!("/api/history/{id}"), ACTIVATOR)
+        .await;
+    assert_eq!(detail["record"]["outcome"], "accepted");
+    assert_eq!(detail["record"]["orders"].as_array().unwrap().len(), 90);
+    let parts = detail["parts"].as_array().unwrap();
+    let sizes: Vec<usize> = parts
+        .iter()
+        .map(|p| {
+            p["activationInfo"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|s| s.as_array().unwrap().len())
+                .sum()
+        })
+        .collect();
+    assert_eq!(sizes, [80, 10]);
+    assert!(
+        parts
+            .iter()
+            .all(|p| p["outcome"] == "accepted" && p["plan"]["partOf"] == id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_split_plan_sends_free_segments_now_and_a_running_one_when_it_is_free() {
+    let portal = TestPortal::start().await;
+    let (flow, vip) = portal
+        .pick("Flash sale drop (S3)", "Summer VIP shoppers")
+        .await;
+    let (_, gold) = portal
+        .pick("Flash sale drop (S3)", "Loyalty gold members")
+        .await;
+    let (_, ended) = portal
+        .pick("Flash sale drop (S3)", "Price-drop watchers")
+        .await;
+    // Something a split does not mend refuses the plan at once.
+    let refused = post(
+        &portal,
+        "/api/plans",
+        ACTIVATOR,
+        json!({"activationInfo": {&flow: [&vip, &ended]}, "split": true}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let body: Value = post(
+        &portal,
+        "/api/plans",
+        ACTIVATOR,
+        json!({"activationInfo": {&flow: [&gold, &vip]}, "split": true}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["outcome"], "queued");
+    let id = body["id"].as_str().unwrap().to_owned();
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    assert_eq!(
+        portal.activations_received().await,
+        1,
+        "the free segment's part"
+    );
+    assert_eq!(
+        record(&portal, &id).await["outcome"],
+        "queued",
+        "the running one waits"
+    );
+    portal.advance(30 * 60).await;
+    proxy::plans::run_due(&portal.state).await.unwrap();
+    assert_eq!(portal.activations_received().await, 2);
+    assert_eq!(record(&portal, &id).await["outcome"], "accepted");
 }

@@ -94,14 +94,14 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
     // Sends the plan now (`run_at` None) or schedules it; either way through POST /api/plans.
     let waiting_note = RwSignal::new(None::<(Key, String)>);
     let scheduling = RwSignal::new(false);
-    let submit = move |run_at: Option<String>| {
+    let submit = move |run_at: Option<String>, split: bool| {
         let plan = state.plan.get_untracked();
         let idempotency_key = key.get_untracked();
         sending.set(true);
         problem.set(None);
         waiting_note.set(None);
         leptos::task::spawn_local(async move {
-            let outcome = api::create_plan(&plan, run_at, &idempotency_key).await;
+            let outcome = api::create_plan(&plan, run_at, split, &idempotency_key).await;
             sending.set(false);
             confirming.set(false);
             scheduling.set(false);
@@ -115,6 +115,7 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                         Outcome::AwaitingApproval => {
                             waiting_note.set(Some((Key::PlanAwaitingApproval, link)))
                         }
+                        Outcome::Queued => waiting_note.set(Some((Key::PlanSplit, link))),
                         _ => {
                             for dataflow in plan.dataflows() {
                                 state.load_runs(dataflow.to_string());
@@ -130,7 +131,20 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
             }
         });
     };
-    let send = move |_| submit(None);
+    let send = move |_| submit(None, false);
+    // A plan broken only by the entry limit or runs in progress can go as parts.
+    let can_split = move || {
+        let violations = violations.get();
+        can_activate.get()
+            && !violations.is_empty()
+            && violations.iter().all(|v| {
+                matches!(
+                    v.code,
+                    shared::guardrails::ViolationCode::TooManyEntries
+                        | shared::guardrails::ViolationCode::RunInProgress
+                )
+            })
+    };
     // "Schedule…": a time in the user's zone, shown in UTC too; sent as RFC 3339 (UTC).
     let schedule_at = RwSignal::new(String::new());
     let schedule_utc = move || {
@@ -189,6 +203,11 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                 >
                     {move || t(Key::PlanSchedule)}
                 </button>
+                {move || can_split().then(|| view! {
+                    <button disabled=move || sending.get() on:click=move |_| submit(None, true)>
+                        {t(Key::PlanSplitButton)}
+                    </button>
+                })}
                 <p id="activate-reason" class="reason">{move || blocked_reason().map(t)}</p>
                 {move || scheduling.get().then(|| view! {
                     <div class="schedule">
@@ -199,7 +218,7 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                         <p class="utc">{move || schedule_utc().map(|utc| format!("{} {utc}", t(Key::PlanInUtc)))}</p>
                         <button class="primary"
                             disabled=move || schedule_utc().is_none() || sending.get()
-                            on:click=move |_| submit(schedule_utc())>
+                            on:click=move |_| submit(schedule_utc(), false)>
                             {t(Key::PlanScheduleConfirm)}
                         </button>
                     </div>
