@@ -219,3 +219,86 @@ async fn undelivered_notifications_survive_a_kill_9() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A plan scheduled before a kill -9 is sent once, after the restart, at its time.
+#[tokio::test]
+async fn a_scheduled_plan_survives_a_kill_9_and_is_sent_once() {
+    let data = tempfile::tempdir().unwrap();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    let mut portal = Portal::start(data.path(), dist.path()).await;
+    let client = reqwest::Client::new();
+    let flows = portal.enabled_flows(&client).await;
+    let flow = flows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Weather campaigns (GCS)")
+        .unwrap();
+    let flow_id = flow["id"].as_str().unwrap().to_owned();
+    let segment = flow["transformations"][0]["params"]["segmentSelectors"]["selectors"][0]["value"]
+        ["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        + 4_000;
+    let at = shared::time::EpochMillis(run_at);
+    let (h, m, s) = at.utc_time_of_day();
+    let response = client
+        .post(format!("{}/api/plans", portal.url))
+        .json(&json!({"activationInfo": {&flow_id: [&segment]}, "runAt": format!("{}T{h:02}:{m:02}:{s:02}Z", at.utc_date())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    portal.kill_9();
+
+    let portal = Portal::start(data.path(), dist.path()).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let record = loop {
+        let detail: Value = client
+            .get(format!("{}/api/history/{id}", portal.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if detail["record"]["outcome"] == "accepted" {
+            break detail["record"].clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not sent after the restart: {detail}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(record["orders"].as_array().unwrap().len(), 1);
+    // Once: the segment has one run on this dataflow, and no second record took it.
+    let runs: Value = client
+        .get(format!(
+            "{}/api/platform/data/foundation/flowservice/runs?property=flowId=={flow_id}",
+            portal.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let adhoc: Vec<&Value> = runs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["createdAt"].as_i64().unwrap() >= run_at - 1_000)
+        .collect();
+    assert_eq!(adhoc.len(), 1, "{runs}");
+}
