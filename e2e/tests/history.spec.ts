@@ -43,7 +43,7 @@ test("an activation appears in the history with its runs in the detail", async (
 
   // Back in the list, the row says how the runs went, in English and in Korean.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-  await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toContainText("1 / 1 succeeded", { timeout: 20_000 });
+  await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toContainText("1 / 1 succeeded", { timeout: 45_000 });
   await page.getByLabel("Runs", { exact: true }).selectOption("succeeded");
   await expect(page).toHaveURL(/runs=succeeded/);
   await expect(page.getByRole("table", { name: "History" }).getByRole("row").nth(1)).toContainText("Busan shoppers");

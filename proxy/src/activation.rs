@@ -202,7 +202,10 @@ pub async fn dispatch(
         }
         Err((outcome, error)) => (outcome, Vec::new(), Some(error.body()), refused(&error)),
     };
-    state
+    // The Platform has answered: whatever happens to the store now, this is the answer. A
+    // record that could not be updated stays pending, and the reconciler finds its runs; it is
+    // never sent a second time.
+    if let Err(error) = state
         .store
         .record_answer(
             &record_id,
@@ -212,7 +215,10 @@ pub async fn dispatch(
             Some(&answer),
             state.clock.now(),
         )
-        .await?;
+        .await
+    {
+        tracing::error!(activation = %record_id, "the answer could not be recorded; the reconciler will: {error}");
+    }
     count_outcome(state, outcome);
     tracing::info!(activation = %record_id, user = %user, outcome = ?outcome, "activation answered");
     Ok(Dispatched::Answered { record_id, answer })

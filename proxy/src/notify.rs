@@ -242,6 +242,14 @@ fn slack_text(record: &HistoryRecord, event: &str, body: &Value) -> String {
             ":white_check_mark: {} activated {entries} segment(s) on {destinations}: accepted by the Platform.",
             record.user
         ),
+        "activation.scheduled" => format!(
+            ":calendar: {} scheduled {entries} segment(s) on {destinations}.",
+            record.user
+        ),
+        "approval.requested" => format!(
+            ":raised_hand: {} asks for approval to activate {entries} segment(s) on {destinations}.",
+            record.user
+        ),
         "activation.rejected" => format!(
             ":no_entry: {}'s activation of {entries} segment(s) on {destinations} was refused: {}",
             record.user,

@@ -267,10 +267,39 @@ async fn store_waiting(
     if !oversize.is_empty() {
         return Err(ApiError::Guardrails(oversize));
     }
-    // Names for the audit; a Platform that will not list its dataflows now does not stop a
-    // plan for later (it is checked again when it runs).
+    // Names for the audit, and what never passes by itself (a dataflow that is disabled or not
+    // a file destination, a segment not mapped...) refused now rather than at its time. A
+    // Platform that will not list its dataflows now does not stop a plan for later: it is
+    // checked again when it runs.
+    let facts_read_from = state.clock.now();
     let names = match PlatformFacts::gather(&state.platform, plan, request_id).await {
-        Ok(facts) => facts.names(plan),
+        Ok(facts) => {
+            let snapshot = activation::snapshot(state, &facts, facts_read_from, None).await?;
+            let lasting: Vec<_> =
+                shared::guardrails::check(plan, &snapshot, state.clock.now(), &state.limits)
+                    .into_iter()
+                    .filter(|v| !shared::guardrails::passes_with_time(std::slice::from_ref(v)))
+                    .collect();
+            if !lasting.is_empty() {
+                let refusal = ApiError::Guardrails(lasting);
+                let record = HistoryRecord {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    created_at: state.clock.now(),
+                    user: user.name.clone(),
+                    activation_info: plan.to_requested(),
+                    outcome: Outcome::Rejected,
+                    orders: Vec::new(),
+                    error: Some(refusal.body()),
+                    warnings: Vec::new(),
+                    names: facts.names(plan),
+                    runs: None,
+                    plan: info,
+                };
+                state.store.insert(&record, key, request_hash, None).await?;
+                return Err(refusal);
+            }
+            facts.names(plan)
+        }
         Err(_) => Default::default(),
     };
     let record = HistoryRecord {
@@ -419,7 +448,17 @@ pub async fn approve(
         .transition(&id, Outcome::AwaitingApproval, next, &info, now)
         .await?
     {
-        return Ok(answer(&waiting_record(&state, &id).await?, None));
+        // Decided or cancelled in the meantime.
+        let now_record = waiting_record(&state, &id).await?;
+        if now_record
+            .plan
+            .decision
+            .as_ref()
+            .is_some_and(|d| d.approved)
+        {
+            return Ok(Json(now_record).into_response());
+        }
+        return Err(not_now(&now_record, "approved"));
     }
     tracing::info!(activation = %id, approver = %user.name, "plan approved");
     if !later {
@@ -470,7 +509,13 @@ pub async fn reject(
     });
     if state
         .store
-        .transition(&id, Outcome::AwaitingApproval, Outcome::Pending, &info, now)
+        .transition(
+            &id,
+            Outcome::AwaitingApproval,
+            Outcome::Rejected,
+            &info,
+            now,
+        )
         .await?
     {
         let error = ErrorBody::new(
@@ -538,6 +583,16 @@ pub async fn retry(
     user.require(Role::Activator)?;
     activation::admit(&state, &user)?;
     let record = waiting_record(&state, &id).await?;
+    if !record.plan.parts.is_empty() {
+        return Err(ApiError::InvalidState(format!(
+            "Activation {id} was split: retry each part that was not sent."
+        )));
+    }
+    if record.plan.decision.as_ref().is_some_and(|d| !d.approved) {
+        return Err(ApiError::InvalidState(format!(
+            "Activation {id} was rejected by an approver: it is not sent again; make a new plan."
+        )));
+    }
     let entries: Vec<(String, String)> = match record.outcome {
         Outcome::Rejected | Outcome::Failed | Outcome::Cancelled => record
             .activation_info
@@ -581,6 +636,21 @@ pub async fn retry(
         ..PlanInfo::default()
     };
     let hash = sha256_hex(&format!("retry {id} {}", uuid::Uuid::new_v4()));
+    // A retry is a plan like any other: one that needs approval waits for it.
+    if state.approvals.required(&plan) {
+        let record = store_waiting(
+            &state,
+            &user,
+            &plan,
+            info,
+            Outcome::AwaitingApproval,
+            None,
+            &hash,
+            &request_id,
+        )
+        .await?;
+        return Ok(answer(&record, None));
+    }
     send_new(&state, &user.name, &plan, info, None, &hash, &request_id).await
 }
 
@@ -693,8 +763,10 @@ async fn send_next_parts(state: &AppState) -> Result<(), ApiError> {
                 .await?;
         }
     }
-    for plan_id in seen {
-        conclude_split(state, &plan_id).await?;
+    // Every split plan still waiting, not only those with a part sent this pass: a part cut
+    // off by a crash ends through the reconciler, and its plan must end too.
+    for plan in state.store.queued_plans().await? {
+        conclude_split(state, &plan.id).await?;
     }
     Ok(())
 }
@@ -703,13 +775,15 @@ async fn send_next_parts(state: &AppState) -> Result<(), ApiError> {
 /// failed otherwise (each part's record says why).
 async fn conclude_split(state: &AppState, plan_id: &str) -> Result<(), ApiError> {
     let parts = state.store.parts_of(plan_id).await?;
-    if parts
-        .iter()
-        .any(|p| matches!(p.outcome, Outcome::Queued | Outcome::Pending))
-    {
+    // A part whose answer is not known yet may still turn out accepted.
+    if parts.iter().any(|p| {
+        matches!(
+            p.outcome,
+            Outcome::Queued | Outcome::Pending | Outcome::Unknown
+        )
+    }) {
         return Ok(());
     }
-    let orders: Vec<_> = parts.iter().flat_map(|p| p.orders.clone()).collect();
     let not_sent = parts
         .iter()
         .filter(|p| p.outcome != Outcome::Accepted)
@@ -731,28 +805,23 @@ async fn conclude_split(state: &AppState, plan_id: &str) -> Result<(), ApiError>
     let Some(plan) = state.store.get(plan_id).await? else {
         return Ok(());
     };
+    // The parts carry the orders (and their runs' notifications); the plan only its outcome.
     if plan.outcome == Outcome::Queued
         && state
             .store
             .transition(
                 plan_id,
                 Outcome::Queued,
-                Outcome::Pending,
+                outcome,
                 &plan.plan,
                 state.clock.now(),
             )
             .await?
+        && let Some(error) = &error
     {
         state
             .store
-            .record_answer(
-                plan_id,
-                outcome,
-                &orders,
-                error.as_ref(),
-                None,
-                state.clock.now(),
-            )
+            .record_answer(plan_id, outcome, &[], Some(error), None, state.clock.now())
             .await?;
     }
     Ok(())

@@ -36,7 +36,9 @@ pub async fn refresh_unfinished(state: &AppState) -> Result<(), ReconcileError> 
     Ok(())
 }
 
-async fn refresh(state: &AppState, record: &HistoryRecord) -> Result<(), ReconcileError> {
+/// Counts one record's runs (and puts their ends in the outbox first): the run watch's pass,
+/// and a viewer's look at the record, which should not wait for the next pass.
+pub async fn refresh(state: &AppState, record: &HistoryRecord) -> Result<(), ReconcileError> {
     let mut runs = Vec::with_capacity(record.orders.len());
     let mut ended = Vec::with_capacity(record.orders.len());
     for order in &record.orders {

@@ -138,8 +138,14 @@ fn first_few(names: Vec<String>, shown: usize) -> String {
 }
 
 /// "2 of 2 succeeded", "1 failed", "running"; nothing for a record without runs.
+/// Whether a record has runs of its own to tell about: an accepted activation, not a split
+/// plan (its runs are its parts'). No text here: pollers call it outside any component.
+fn has_runs(record: &HistoryRecord) -> bool {
+    record.outcome == Outcome::Accepted && record.plan.parts.is_empty()
+}
+
 pub fn runs_text(record: &HistoryRecord) -> Option<(String, &'static str)> {
-    if record.outcome != Outcome::Accepted {
+    if !has_runs(record) {
         return None;
     }
     let Some(runs) = record.runs else {
@@ -223,9 +229,11 @@ pub fn HistoryView() -> impl IntoView {
                 return false;
             };
             first.items.iter().any(|r| {
-                matches!(r.outcome, Outcome::Pending | Outcome::Unknown)
-                    || (r.outcome == Outcome::Accepted
-                        && r.runs.is_none_or(|runs| runs.state() == RunsState::Running))
+                matches!(
+                    r.outcome,
+                    Outcome::Pending | Outcome::Unknown | Outcome::Queued
+                ) || (runs_text(r).is_some()
+                    && r.runs.is_none_or(|runs| runs.state() == RunsState::Running))
             })
         })
     };

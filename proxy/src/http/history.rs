@@ -86,16 +86,30 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require_reader()?;
-    Ok(Json(
-        crate::history::detail(
-            state.store(),
-            &state.runs,
-            &state.platform,
-            &id,
-            state.clock.now(),
-            &request_id.0,
-        )
-        .await?,
+    let mut detail = crate::history::detail(
+        state.store(),
+        &state.runs,
+        &state.platform,
+        &id,
+        state.clock.now(),
+        &request_id.0,
     )
-    .into_response())
+    .await?;
+    // What the viewer sees is what the list says from now on (the runs were just read, from
+    // the cache the run watch shares).
+    let unfinished = detail
+        .record
+        .runs
+        .is_none_or(|r| r.state() == shared::portal::RunsState::Running);
+    if detail.record.outcome == shared::portal::Outcome::Accepted && unfinished {
+        match crate::run_watch::refresh(&state, &detail.record).await {
+            Ok(()) => {
+                if let Some(fresh) = state.store.get(&id).await? {
+                    detail.record = fresh;
+                }
+            }
+            Err(error) => tracing::debug!(activation = %id, "runs not counted: {error}"),
+        }
+    }
+    Ok(Json(detail).into_response())
 }

@@ -144,6 +144,9 @@ pub trait HistoryStore: Send + Sync {
     /// Parts of split plans waiting to be sent, each plan's in the order of its parts.
     async fn queued_parts(&self) -> Result<Vec<HistoryRecord>, StoreError>;
 
+    /// Split plans still waiting for parts.
+    async fn queued_plans(&self) -> Result<Vec<HistoryRecord>, StoreError>;
+
     /// A split plan's parts, in order.
     async fn parts_of(&self, plan_id: &str) -> Result<Vec<HistoryRecord>, StoreError>;
 

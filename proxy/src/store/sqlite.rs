@@ -236,8 +236,11 @@ impl HistoryStore for SqliteStore {
         since: EpochMillis,
     ) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM activations WHERE outcome = 'accepted' AND created_at >= ?
-                AND (runs_state IS NULL OR runs_state = 'running') ORDER BY created_at",
+            "SELECT * FROM activations WHERE outcome = 'accepted'
+                AND COALESCE(json_extract(plan_info, '$.sentAt'), created_at) >= ?
+                AND (runs_state IS NULL OR runs_state = 'running')
+                AND COALESCE(json_array_length(plan_info, '$.parts'), 0) = 0
+             ORDER BY created_at DESC",
         )
         .bind(since.0)
         .fetch_all(&self.pool)
@@ -282,7 +285,8 @@ impl HistoryStore for SqliteStore {
 
     async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT * FROM activations WHERE notified_at IS NULL AND created_at >= ?
+            "SELECT * FROM activations WHERE notified_at IS NULL
+                AND COALESCE(json_extract(plan_info, '$.sentAt'), updated_at, created_at) >= ?
                 AND outcome IN ('accepted', 'rejected', 'failed', 'scheduled', 'awaiting_approval')
                 ORDER BY created_at",
         )
@@ -382,6 +386,16 @@ impl HistoryStore for SqliteStore {
             "SELECT * FROM activations WHERE outcome = 'queued'
                 AND json_extract(plan_info, '$.partOf') IS NOT NULL
              ORDER BY json_extract(plan_info, '$.partOf'), json_extract(plan_info, '$.part')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn queued_plans(&self) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM activations WHERE outcome = 'queued'
+                AND json_array_length(plan_info, '$.parts') > 0",
         )
         .fetch_all(&self.pool)
         .await?;
