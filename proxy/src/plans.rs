@@ -405,6 +405,25 @@ fn not_now(record: &HistoryRecord, what: &str) -> ApiError {
     ))
 }
 
+/// The record's plan info with `user`'s decision.
+fn decided(
+    record: &HistoryRecord,
+    user: &User,
+    approved: bool,
+    reason: Option<String>,
+    at: EpochMillis,
+) -> PlanInfo {
+    PlanInfo {
+        decision: Some(Decision {
+            approved,
+            by: user.name.clone(),
+            at,
+            reason,
+        }),
+        ..record.plan.clone()
+    }
+}
+
 pub async fn approve(
     State(state): State<Arc<AppState>>,
     user: User,
@@ -427,13 +446,7 @@ pub async fn approve(
         return Err(not_now(&record, "approved"));
     }
     let now = state.clock.now();
-    let mut info = record.plan.clone();
-    info.decision = Some(Decision {
-        approved: true,
-        by: user.name.clone(),
-        at: now,
-        reason: None,
-    });
+    let mut info = decided(&record, &user, true, None, now);
     let later = info.run_at.is_some_and(|at| at > now);
     let next = if later {
         Outcome::Scheduled
@@ -500,13 +513,7 @@ pub async fn reject(
         return Err(not_now(&record, "rejected"));
     }
     let now = state.clock.now();
-    let mut info = record.plan.clone();
-    info.decision = Some(Decision {
-        approved: false,
-        by: user.name.clone(),
-        at: now,
-        reason: Some(reason.clone()),
-    });
+    let info = decided(&record, &user, false, Some(reason.clone()), now);
     if state
         .store
         .transition(
