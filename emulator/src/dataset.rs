@@ -160,7 +160,9 @@ const DESTINATIONS: &[DestinationRow] = &[
     ),
 ];
 
-const LEGACY_FLOW_SPEC: &str = "71471eba-b620-49e4-90fd-23f1fa0174d8";
+/// The flow spec of the legacy cloud-storage cards (and, Adobe's streaming tutorial says, of
+/// streaming destinations).
+pub const LEGACY_FLOW_SPEC: &str = "71471eba-b620-49e4-90fd-23f1fa0174d8";
 /// The destination name that makes a dataflow streaming: no files, no export schedule.
 pub const STREAMING_DESTINATION: &str = "Amazon Kinesis";
 

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use shared::aep::{flow::FLOWS_PATH, run::RUNS_PATH};
 
 use crate::Emulator;
+use crate::dataset::LEGACY_FLOW_SPEC;
 use crate::filter;
 use crate::wire::{
     Query, SandboxExtension, SandboxName, flow_service_error, json_value, number_param, param,
@@ -144,8 +145,6 @@ fn runs_json(emulator: &Emulator, SandboxName(name): &SandboxName) -> Vec<Value>
         .chain(sandbox.loaded.runs.iter().cloned())
         .collect()
 }
-
-const LEGACY_FLOW_SPEC: &str = "71471eba-b620-49e4-90fd-23f1fa0174d8";
 
 /// `service_path` is relative to Flow Service, as Adobe writes `_links.next.href`.
 fn list(mut items: Vec<Value>, query: &[(String, String)], service_path: &str) -> Response {

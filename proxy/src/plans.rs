@@ -629,15 +629,7 @@ pub async fn retry(
             "Activation {id} has no failed or refused order to try again."
         )));
     }
-    let mut plan = Plan::new();
-    for (dataflow, segment) in entries {
-        if let (Ok(d), Ok(s)) = (
-            shared::ids::DataflowId::parse(dataflow),
-            shared::ids::SegmentId::parse(segment),
-        ) {
-            plan.add(d, s);
-        }
-    }
+    let plan = Plan::from_entries(entries);
     let info = PlanInfo {
         retry_of: Some(id.clone()),
         ..PlanInfo::default()
@@ -669,7 +661,7 @@ async fn send_stored(
     defer: Option<Outcome>,
     request_id: &str,
 ) -> Result<bool, ApiError> {
-    let plan = plan_of(record);
+    let plan = Plan::from_requested(&record.activation_info);
     match activation::dispatch(
         state,
         &record.user,
@@ -702,21 +694,6 @@ async fn send_stored(
         }
         Dispatched::Answered { .. } | Dispatched::Replayed(_) => Ok(false),
     }
-}
-
-fn plan_of(record: &HistoryRecord) -> Plan {
-    let mut plan = Plan::new();
-    for (dataflow, segments) in &record.activation_info {
-        for segment in segments {
-            if let (Ok(d), Ok(s)) = (
-                shared::ids::DataflowId::parse(dataflow.clone()),
-                shared::ids::SegmentId::parse(segment.clone()),
-            ) {
-                plan.add(d, s);
-            }
-        }
-    }
-    plan
 }
 
 pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {

@@ -80,6 +80,27 @@ impl Plan {
             .flat_map(|(dataflow, segments)| segments.iter().map(move |s| (dataflow, s)))
     }
 
+    /// A plan of (dataflow, segment) entries written as text, leaving out any id the id rule
+    /// refuses (records from before the rule keep such ids; they never go into a request).
+    pub fn from_entries(entries: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut plan = Self::new();
+        for (dataflow, segment) in entries {
+            if let (Ok(dataflow), Ok(segment)) =
+                (DataflowId::parse(dataflow), SegmentId::parse(segment))
+            {
+                plan.add(dataflow, segment);
+            }
+        }
+        plan
+    }
+
+    /// A plan as the audit history kept it, back as a plan.
+    pub fn from_requested(requested: &crate::portal::RequestedPlan) -> Self {
+        Self::from_entries(requested.iter().flat_map(|(dataflow, segments)| {
+            segments.iter().map(move |s| (dataflow.clone(), s.clone()))
+        }))
+    }
+
     /// The plan as the audit history keeps it.
     pub fn to_requested(&self) -> crate::portal::RequestedPlan {
         self.to_requested_at_most(usize::MAX)

@@ -11,6 +11,14 @@ struct Portal {
     url: String,
 }
 
+/// A data folder and a frontend folder with an `index.html`, as the binary wants them.
+fn folders() -> (tempfile::TempDir, tempfile::TempDir) {
+    let data = tempfile::tempdir().unwrap();
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    (data, dist)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -62,6 +70,18 @@ impl Portal {
             .unwrap()
     }
 
+    /// The enabled dataflow named `name`.
+    async fn flow_named(&self, client: &reqwest::Client, name: &str) -> Value {
+        let flows = self.enabled_flows(client).await;
+        flows["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no dataflow {name}"))
+            .clone()
+    }
+
     fn kill_9(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.wait();
@@ -77,9 +97,7 @@ impl Drop for Portal {
 
 #[tokio::test]
 async fn every_answered_activation_survives_a_kill_9() {
-    let data = tempfile::tempdir().unwrap();
-    let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    let (data, dist) = folders();
     let mut portal = Portal::start(data.path(), dist.path()).await;
     let client = reqwest::Client::new();
     let flows = portal.enabled_flows(&client).await;
@@ -137,22 +155,14 @@ async fn every_answered_activation_survives_a_kill_9() {
 #[tokio::test]
 async fn undelivered_notifications_survive_a_kill_9() {
     use std::sync::{Arc, Mutex};
-    let data = tempfile::tempdir().unwrap();
-    let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    let (data, dist) = folders();
     // The receiver's port, closed until after the kill: every attempt before it fails.
     let receiver_port = free_port();
     let hook = format!("http://127.0.0.1:{receiver_port}/hook");
     let args = ["--webhook-url", hook.as_str()];
     let mut portal = Portal::start_with(data.path(), dist.path(), &args).await;
     let client = reqwest::Client::new();
-    let flows = portal.enabled_flows(&client).await;
-    let flow = flows["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "Data lake (Azure Blob)")
-        .unwrap();
+    let flow = &portal.flow_named(&client, "Data lake (Azure Blob)").await;
     let mut answered = Vec::new();
     for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
         .as_array()
@@ -223,18 +233,10 @@ async fn undelivered_notifications_survive_a_kill_9() {
 /// A plan scheduled before a kill -9 is sent once, after the restart, at its time.
 #[tokio::test]
 async fn a_scheduled_plan_survives_a_kill_9_and_is_sent_once() {
-    let data = tempfile::tempdir().unwrap();
-    let dist = tempfile::tempdir().unwrap();
-    std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
+    let (data, dist) = folders();
     let mut portal = Portal::start(data.path(), dist.path()).await;
     let client = reqwest::Client::new();
-    let flows = portal.enabled_flows(&client).await;
-    let flow = flows["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "Weather campaigns (GCS)")
-        .unwrap();
+    let flow = &portal.flow_named(&client, "Weather campaigns (GCS)").await;
     let flow_id = flow["id"].as_str().unwrap().to_owned();
     let segment = flow["transformations"][0]["params"]["segmentSelectors"]["selectors"][0]["value"]
         ["id"]

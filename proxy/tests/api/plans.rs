@@ -37,6 +37,10 @@ async fn post(portal: &TestPortal, path: &str, token: &str, body: Value) -> Resp
         .unwrap()
 }
 
+async fn post_json(portal: &TestPortal, path: &str, token: &str, body: Value) -> Value {
+    post(portal, path, token, body).await.json().await.unwrap()
+}
+
 /// RFC 3339 for `seconds` from the test's start, in Korean time.
 fn in_seconds(seconds: i64) -> String {
     let at = shared::time::EpochMillis(now_millis()).plus_seconds(seconds + 9 * 3600);
@@ -190,16 +194,13 @@ async fn a_scheduled_plan_can_be_cancelled_until_it_is_sent() {
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(600)}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let id = body["id"].as_str().unwrap().to_owned();
     let cancelled = post(
         &portal,
@@ -250,16 +251,13 @@ async fn a_large_plan_waits_for_another_activators_approval() {
     let (_, rainy) = portal
         .pick("Flash sale drop (S3)", "Rainy-day umbrella buyers")
         .await;
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&vip, &cart]}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(body["outcome"], "awaiting_approval");
     let id = body["id"].as_str().unwrap().to_owned();
     assert_eq!(portal.activations_received().await, 0);
@@ -296,16 +294,13 @@ async fn a_large_plan_waits_for_another_activators_approval() {
     assert_eq!(portal.activations_received().await, 1);
 
     // Another one, rejected with a reason: never sent.
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&rainy, &cart]}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let second = body["id"].as_str().unwrap().to_owned();
     let no_reason = post(
         &portal,
@@ -315,16 +310,13 @@ async fn a_large_plan_waits_for_another_activators_approval() {
     )
     .await;
     assert_eq!(no_reason.status(), StatusCode::BAD_REQUEST);
-    let rejected: Value = post(
+    let rejected: Value = post_json(
         &portal,
         &format!("/api/history/{second}/reject"),
         COLLEAGUE,
         json!({"reason": "not during the freeze"}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(rejected["error"]["code"], "APPROVAL_REJECTED", "{rejected}");
     let stored = record(&portal, &second).await;
     assert_eq!(stored["outcome"], "rejected");
@@ -353,16 +345,13 @@ async fn a_retry_sends_the_failed_orders_again_linked_to_the_first() {
     let (_, gamers) = portal
         .pick("Partner share (Data Landing Zone)", "Gamers")
         .await;
-    let first: Value = post(
+    let first: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&cart, &gamers]}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let id = first["id"].as_str().unwrap().to_owned();
     let early = post(
         &portal,
@@ -401,16 +390,13 @@ async fn a_scheduled_plan_whose_answer_was_lost_is_found_where_it_was_sent() {
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(2 * 3600)}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let id = body["id"].as_str().unwrap().to_owned();
     portal.advance(2 * 3600).await;
     proxy::plans::run_due(&portal.state).await.unwrap();
@@ -516,16 +502,13 @@ async fn a_split_plan_sends_free_segments_now_and_a_running_one_when_it_is_free(
     .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&gold, &vip]}, "split": true}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(body["outcome"], "queued");
     let id = body["id"].as_str().unwrap().to_owned();
     proxy::plans::run_due(&portal.state).await.unwrap();
@@ -586,16 +569,13 @@ async fn a_plan_an_approver_rejected_is_not_retried_and_a_retry_needs_approval_t
     let (flow, vip) = portal
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&vip]}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let id = body["id"].as_str().unwrap().to_owned();
     post(
         &portal,
@@ -613,16 +593,13 @@ async fn a_plan_an_approver_rejected_is_not_retried_and_a_retry_needs_approval_t
     .await;
     assert_eq!(retry.status(), StatusCode::CONFLICT);
     // A cancelled plan's retry waits for approval like the plan did.
-    let body: Value = post(
+    let body: Value = post_json(
         &portal,
         "/api/plans",
         ACTIVATOR,
         json!({"activationInfo": {&flow: [&vip]}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     let second = body["id"].as_str().unwrap().to_owned();
     post(
         &portal,
@@ -631,16 +608,13 @@ async fn a_plan_an_approver_rejected_is_not_retried_and_a_retry_needs_approval_t
         json!({}),
     )
     .await;
-    let retried: Value = post(
+    let retried: Value = post_json(
         &portal,
         &format!("/api/history/{second}/retry"),
         ACTIVATOR,
         json!({}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(retried["outcome"], "awaiting_approval");
     assert_eq!(portal.activations_received().await, 0);
 }

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::run::Run;
-use shared::ids::{DataflowId, SegmentId};
 
 use crate::api;
 use crate::i18n::{Key, t};
@@ -113,17 +112,7 @@ pub fn ActivateView() -> impl IntoView {
     if let Some(id) = again_param() {
         leptos::task::spawn_local(async move {
             if let Ok(detail) = api::history_detail(&id).await {
-                let mut loaded = ActivationInfo::new();
-                for (dataflow, segments) in &detail.record.activation_info {
-                    for segment in segments {
-                        if let (Ok(d), Ok(s)) = (
-                            DataflowId::parse(dataflow.clone()),
-                            SegmentId::parse(segment.clone()),
-                        ) {
-                            loaded.add(d, s);
-                        }
-                    }
-                }
+                let loaded = ActivationInfo::from_requested(&detail.record.activation_info);
                 selected.set(detail.record.activation_info.keys().next().cloned());
                 plan.set(loaded);
                 again.set(true);
