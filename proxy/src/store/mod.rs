@@ -1,9 +1,18 @@
 //! The audit history behind one trait, so that the activation path, the reconciler and the HTTP
-//! edge do not know which database keeps it. SQLite (`sqlite.rs`) is the embedded default.
+//! edge do not know which database keeps it. SQLite (`sqlite.rs`) is the embedded default for one
+//! process; PostgreSQL (`postgres.rs`) is shared by several replicas, and what must happen once
+//! (a segment sent, a background pass) is decided in it, not in any replica's memory.
 
+mod key_locks;
+pub mod postgres;
+mod sql;
 mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
@@ -12,7 +21,103 @@ use shared::portal::{
 };
 use shared::time::EpochMillis;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Where the history is kept, from `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// `sqlite://PATH`, `postgres://…` or `postgresql://…`.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err("a sqlite:// URL needs a file path: sqlite:///var/lib/adhoc-portal/portal.sqlite".into());
+            }
+            Ok(Self::Sqlite(path.into()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err("the database URL must start with sqlite:// or postgres:// (postgres://USER:PASSWORD@HOST:PORT/DATABASE)".into())
+        }
+    }
+
+    /// Says where without the password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("SQLite {}", path.display()),
+            Self::Postgres(url) => match reqwest::Url::parse(url) {
+                Ok(url) => format!(
+                    "PostgreSQL {}:{}{}",
+                    url.host_str().unwrap_or("localhost"),
+                    url.port().unwrap_or(5432),
+                    url.path()
+                ),
+                Err(_) => "PostgreSQL".into(),
+            },
+        }
+    }
+
+    /// Opens it and brings its schema up to date.
+    pub async fn open(&self) -> Result<Arc<dyn HistoryStore>, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+            Self::Postgres(url) => Arc::new(PostgresStore::open(url).await?),
+        })
+    }
+}
+
+/// Keys or a job held against every other process sharing the database, until dropped.
+pub struct KeyLock {
+    _held: Box<dyn Send>,
+}
+
+impl KeyLock {
+    fn new(held: impl Send + 'static) -> Self {
+        Self {
+            _held: Box::new(held),
+        }
+    }
+}
+
+/// What an activation holds while it reads what is in flight and writes its own record: its
+/// segments, so that no other activation sends one of them meanwhile, and its idempotency key.
+pub fn activation_keys<'a>(
+    segments: impl Iterator<Item = &'a str>,
+    idempotency_key: Option<&str>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = segments
+        .map(|segment| format!("segment {segment}"))
+        .collect();
+    keys.extend(idempotency_key.map(|key| format!("idempotency-key {key}")));
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// A consistent copy of a SQLite history in the new file `to`, also while a portal serves it;
+/// PostgreSQL has `pg_dump`.
+pub async fn backup(database: &Database, to: &Path) -> Result<(), String> {
+    match database {
+        Database::Sqlite(path) => {
+            if to.exists() {
+                return Err(format!("{} exists already: name a new file", to.display()));
+            }
+            let store = SqliteStore::open(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            store.backup(to).await.map_err(|e| e.to_string())
+        }
+        Database::Postgres(_) => Err(
+            "backup copies a SQLite history; for PostgreSQL use pg_dump (see the README's Operate section)".into(),
+        ),
+    }
+}
 
 /// What can go wrong in the history store; turned into an HTTP answer only at the edge.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +161,27 @@ pub struct InFlight {
 pub trait HistoryStore: Send + Sync {
     /// Whether the database answers (for `/readyz`).
     async fn is_open(&self) -> bool;
+
+    /// Holds `keys` (see [`activation_keys`]) against every other holder on this database,
+    /// in this process or another, until the lock is dropped; holders of disjoint keys do not
+    /// wait for each other.
+    async fn lock(&self, keys: &[String]) -> Result<KeyLock, StoreError>;
+
+    /// The background `job` for this process alone while the guard lives, or `None` when
+    /// another process sharing the database is doing it.
+    async fn try_job(&self, job: &str) -> Result<Option<KeyLock>, StoreError>;
+
+    /// Says this process is alive until `until`: its pending activations are its own to answer
+    /// until then.
+    async fn heartbeat(&self, until: EpochMillis) -> Result<(), StoreError>;
+
+    /// Pending activations cut off before their answer was recorded: their sender has not
+    /// beaten since `now`, or they were sent before `sent_before`.
+    async fn orphaned_pending(
+        &self,
+        now: EpochMillis,
+        sent_before: EpochMillis,
+    ) -> Result<Vec<HistoryRecord>, StoreError>;
 
     /// Writes the record and its entries in one transaction, durably.
     async fn insert(

@@ -1,33 +1,36 @@
 //! The history in SQLite: WAL, `synchronous = FULL` so that an answered activation is on disk
-//! before the answer leaves, migrations embedded in the binary.
+//! before the answer leaves, migrations embedded in the binary. One process per file: the keys
+//! an activation holds are held in that process's memory.
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use shared::aep::adhoc::ActivationOrder;
 use shared::portal::{
-    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, PlanInfo,
-    RequestedPlan, RunsSummary,
+    ErrorBody, HistoryDay, HistoryPage, HistoryQuery, HistoryRecord, Outcome, PlanInfo, RunsSummary,
 };
 use shared::time::EpochMillis;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite};
 
+use super::key_locks::KeyLocks;
+use super::sql::{self, PAGE_DEFAULT, PAGE_MAX, json};
 use super::{
-    AttemptOutcome, FirstAnswer, HistoryStore, InFlight, KeyedRecord, Notification, StoreError,
-    outcome_text,
+    AttemptOutcome, FirstAnswer, HistoryStore, InFlight, KeyLock, KeyedRecord, Notification,
+    StoreError, outcome_text,
 };
-
-const PAGE_DEFAULT: u32 = 50;
-const PAGE_MAX: u32 = 200;
 
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    keys: Arc<KeyLocks>,
+    /// This process, as it signs the activations it sends.
+    replica: String,
 }
 
 impl SqliteStore {
@@ -42,8 +45,26 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self {
+            pool,
+            keys: Arc::default(),
+            replica: uuid::Uuid::new_v4().to_string(),
+        })
+    }
+
+    /// A consistent copy of the whole history while the portal serves: `VACUUM INTO` reads one
+    /// snapshot, the WAL's committed writes included. `to` must not exist yet.
+    pub async fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        let to = to.to_str().ok_or(StoreError::Corrupt {
+            what: "backup path",
+            why: "it is not UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(to)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
@@ -69,6 +90,47 @@ impl HistoryStore for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
+    async fn lock(&self, keys: &[String]) -> Result<KeyLock, StoreError> {
+        Ok(KeyLock::new(self.keys.hold(keys).await))
+    }
+
+    async fn try_job(&self, job: &str) -> Result<Option<KeyLock>, StoreError> {
+        Ok(self
+            .keys
+            .try_hold(&[format!("job {job}")])
+            .map(KeyLock::new))
+    }
+
+    async fn heartbeat(&self, until: EpochMillis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO replicas (id, alive_until) VALUES (?, ?)
+             ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until",
+        )
+        .bind(&self.replica)
+        .bind(until.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn orphaned_pending(
+        &self,
+        now: EpochMillis,
+        sent_before: EpochMillis,
+    ) -> Result<Vec<HistoryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT a.* FROM activations a WHERE a.outcome = 'pending'
+                AND (COALESCE(json_extract(a.plan_info, '$.sentAt'), a.created_at) < ?
+                     OR NOT EXISTS (SELECT 1 FROM replicas r WHERE r.id = a.sent_by AND r.alive_until >= ?))
+             ORDER BY a.created_at",
+        )
+        .bind(sent_before.0)
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sql::record).collect()
+    }
+
     async fn insert(
         &self,
         record: &HistoryRecord,
@@ -78,8 +140,8 @@ impl HistoryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names, run_at, plan_info)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names, run_at, plan_info, sent_by)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.id)
         .bind(record.created_at.0)
@@ -97,6 +159,7 @@ impl HistoryStore for SqliteStore {
         .bind(json(&record.names))
         .bind(record.plan.run_at.map(|at| at.0))
         .bind(json(&record.plan))
+        .bind(&self.replica)
         .execute(&mut *tx)
         .await?;
         for (dataflow_id, segments) in &record.activation_info {
@@ -149,14 +212,10 @@ impl HistoryStore for SqliteStore {
         let Some(row) = row else {
             return Ok(None);
         };
-        let status: Option<u16> = row.try_get("first_answer_status")?;
-        let body: Option<String> = row.try_get("first_answer_body")?;
         Ok(Some(KeyedRecord {
-            record: record(&row)?,
+            record: sql::record(&row)?,
             request_hash: row.try_get("request_hash")?,
-            first_answer: status
-                .zip(body)
-                .map(|(status, body)| FirstAnswer { status, body }),
+            first_answer: sql::first_answer(&row)?,
         }))
     }
 
@@ -165,7 +224,7 @@ impl HistoryStore for SqliteStore {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(sql::record).transpose()
     }
 
     async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, StoreError> {
@@ -189,26 +248,16 @@ impl HistoryStore for SqliteStore {
             .collect()
     }
 
-    async fn claimed_run_ids(
-        &self,
-        since: EpochMillis,
-    ) -> Result<std::collections::HashSet<String>, StoreError> {
+    async fn claimed_run_ids(&self, since: EpochMillis) -> Result<HashSet<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT orders FROM activations WHERE outcome = 'accepted' AND updated_at >= ?",
         )
         .bind(since.0)
         .fetch_all(&self.pool)
         .await?;
-        let mut claimed = std::collections::HashSet::new();
+        let mut claimed = HashSet::new();
         for row in rows {
-            let orders: Vec<ActivationOrder> =
-                serde_json::from_str(&row.try_get::<String, _>("orders")?).map_err(|e| {
-                    StoreError::Corrupt {
-                        what: "orders",
-                        why: e.to_string(),
-                    }
-                })?;
-            claimed.extend(orders.iter().filter_map(|o| o.run_id().map(String::from)));
+            claimed.extend(sql::run_ids(&row.try_get::<String, _>("orders")?)?);
         }
         Ok(claimed)
     }
@@ -218,7 +267,7 @@ impl HistoryStore for SqliteStore {
             .bind(outcome_text(outcome))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn record_runs(&self, id: &str, runs: RunsSummary) -> Result<(), StoreError> {
@@ -245,7 +294,7 @@ impl HistoryStore for SqliteStore {
         .bind(since.0)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn enqueue(
@@ -293,7 +342,7 @@ impl HistoryStore for SqliteStore {
         .bind(since.0)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn claim_due(
@@ -311,7 +360,10 @@ impl HistoryStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await?;
-        let claimed: Vec<Notification> = rows.iter().map(notification).collect::<Result<_, _>>()?;
+        let claimed: Vec<Notification> = rows
+            .iter()
+            .map(sql::notification)
+            .collect::<Result<_, _>>()?;
         for n in &claimed {
             sqlx::query("UPDATE notifications SET next_attempt_at = ? WHERE delivery_id = ?")
                 .bind(lease_until.0)
@@ -355,7 +407,7 @@ impl HistoryStore for SqliteStore {
         .bind(record_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(notification).collect()
+        rows.iter().map(sql::notification).collect()
     }
 
     async fn transition(
@@ -367,13 +419,14 @@ impl HistoryStore for SqliteStore {
         at: EpochMillis,
     ) -> Result<bool, StoreError> {
         let moved = sqlx::query(
-            "UPDATE activations SET outcome = ?, plan_info = ?, run_at = ?, updated_at = ?
+            "UPDATE activations SET outcome = ?, plan_info = ?, run_at = ?, updated_at = ?, sent_by = ?
              WHERE id = ? AND outcome = ?",
         )
         .bind(outcome_text(to))
         .bind(json(plan))
         .bind(plan.run_at.map(|at| at.0))
         .bind(at.0)
+        .bind(&self.replica)
         .bind(id)
         .bind(outcome_text(from))
         .execute(&self.pool)
@@ -389,7 +442,7 @@ impl HistoryStore for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn queued_plans(&self) -> Result<Vec<HistoryRecord>, StoreError> {
@@ -399,7 +452,7 @@ impl HistoryStore for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn parts_of(&self, plan_id: &str) -> Result<Vec<HistoryRecord>, StoreError> {
@@ -410,7 +463,7 @@ impl HistoryStore for SqliteStore {
         .bind(plan_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
@@ -420,7 +473,7 @@ impl HistoryStore for SqliteStore {
         .bind(now.0)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(sql::record).collect()
     }
 
     async fn daily(
@@ -437,32 +490,19 @@ impl HistoryStore for SqliteStore {
                  SUM(COALESCE(json_extract(a.runs_summary, '$.records'), 0)) AS records
                  FROM activations a WHERE 1 = 1",
         );
-        push_filters(&mut query, filter);
+        sql::push_filters(&mut query, filter, "instr");
         query.push(" GROUP BY day ORDER BY day");
         let rows = query.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                let count = |column: &str| -> Result<u32, StoreError> {
-                    Ok(u32::try_from(row.try_get::<i64, _>(column)?).unwrap_or(u32::MAX))
-                };
-                Ok(HistoryDay {
-                    day: row.try_get("day")?,
-                    accepted: count("accepted")?,
-                    rejected: count("rejected")?,
-                    other: count("other")?,
-                    records: u64::try_from(row.try_get::<i64, _>("records")?).unwrap_or(0),
-                })
-            })
-            .collect()
+        rows.iter().map(sql::history_day).collect()
     }
 
     async fn list(&self, filter: &HistoryQuery) -> Result<HistoryPage, StoreError> {
         let limit = filter.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
         let mut query: QueryBuilder<Sqlite> =
             QueryBuilder::new("SELECT * FROM activations a WHERE 1 = 1");
-        push_filters(&mut query, filter);
+        sql::push_filters(&mut query, filter, "instr");
         if let Some(cursor) = &filter.cursor {
-            let (created_at, id) = parse_cursor(cursor)?;
+            let (created_at, id) = sql::parse_cursor(cursor)?;
             query
                 .push(" AND (a.created_at < ")
                 .push_bind(created_at)
@@ -476,274 +516,7 @@ impl HistoryStore for SqliteStore {
             .push(" ORDER BY a.created_at DESC, a.id DESC LIMIT ")
             .push_bind(i64::from(limit) + 1);
         let rows = query.build().fetch_all(&self.pool).await?;
-        let mut items: Vec<HistoryRecord> = rows.iter().map(record).collect::<Result<_, _>>()?;
-        let next_cursor = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items
-                .last()
-                .map(|last| format!("{}:{}", last.created_at.0, last.id))
-        } else {
-            None
-        };
-        Ok(HistoryPage { items, next_cursor })
-    }
-}
-
-/// The history's filters as SQL conditions on `activations a`.
-fn push_filters(query: &mut QueryBuilder<'_, Sqlite>, filter: &HistoryQuery) {
-    if let Some(destination) = &filter.destination {
-        query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND e.dataflow_id = ")
-                .push_bind(destination.clone())
-                .push(")");
-    }
-    if let Some(segment) = &filter.segment {
-        query.push(" AND EXISTS (SELECT 1 FROM activation_entries e WHERE e.activation_id = a.id AND (e.segment_id = ")
-                .push_bind(segment.clone())
-                .push(" OR instr(lower(e.segment_name), lower(")
-                .push_bind(segment.clone())
-                .push(")) > 0))");
-    }
-    if let Some(runs) = filter.runs {
-        query.push(" AND a.runs_state = ").push_bind(runs.as_str());
-    }
-    if let Some(user) = &filter.user {
-        query.push(" AND a.user_name = ").push_bind(user.clone());
-    }
-    if let Some(outcome) = filter.outcome {
-        query
-            .push(" AND a.outcome = ")
-            .push_bind(outcome_text(outcome));
-    }
-    if let Some(from) = filter.from {
-        query.push(" AND a.created_at >= ").push_bind(from);
-    }
-    if let Some(to) = filter.to {
-        query.push(" AND a.created_at < ").push_bind(to);
-    }
-}
-
-fn parse_cursor(cursor: &str) -> Result<(i64, String), StoreError> {
-    cursor
-        .split_once(':')
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
-        .ok_or(StoreError::InvalidCursor)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("history types serialise")
-}
-
-fn record(row: &SqliteRow) -> Result<HistoryRecord, StoreError> {
-    let parse =
-        |column: &str| -> Result<String, StoreError> { Ok(row.try_get::<String, _>(column)?) };
-    let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
-        what,
-        why: e.to_string(),
-    };
-    let outcome: Outcome = serde_json::from_value(serde_json::Value::String(parse("outcome")?))
-        .map_err(|e| corrupt("outcome", e))?;
-    let activation_info: RequestedPlan =
-        serde_json::from_str(&parse("activation_info")?).map_err(|e| corrupt("plan", e))?;
-    let orders: Vec<ActivationOrder> =
-        serde_json::from_str(&parse("orders")?).map_err(|e| corrupt("orders", e))?;
-    let error = row
-        .try_get::<Option<String>, _>("error")?
-        .map(|text| serde_json::from_str::<ErrorBody>(&text))
-        .transpose()
-        .map_err(|e| corrupt("error", e))?;
-    let warnings: Vec<String> =
-        serde_json::from_str(&parse("warnings")?).map_err(|e| corrupt("warnings", e))?;
-    let names: Names = serde_json::from_str(&parse("names")?).map_err(|e| corrupt("names", e))?;
-    let plan: PlanInfo =
-        serde_json::from_str(&parse("plan_info")?).map_err(|e| corrupt("plan", e))?;
-    let runs = row
-        .try_get::<Option<String>, _>("runs_summary")?
-        .map(|text| serde_json::from_str::<RunsSummary>(&text))
-        .transpose()
-        .map_err(|e| corrupt("runs", e))?;
-    Ok(HistoryRecord {
-        id: parse("id")?,
-        created_at: EpochMillis(row.try_get("created_at")?),
-        user: parse("user_name")?,
-        activation_info,
-        outcome,
-        orders,
-        error,
-        warnings,
-        names,
-        runs,
-        plan,
-    })
-}
-
-fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
-    let at = |column: &str| -> Result<Option<EpochMillis>, StoreError> {
-        Ok(row.try_get::<Option<i64>, _>(column)?.map(EpochMillis))
-    };
-    Ok(Notification {
-        delivery_id: row.try_get("delivery_id")?,
-        dedupe_key: row.try_get("dedupe_key")?,
-        record_id: row.try_get("record_id")?,
-        event: row.try_get("event")?,
-        target: row.try_get("target")?,
-        body: row.try_get("body")?,
-        created_at: EpochMillis(row.try_get("created_at")?),
-        attempts: row
-            .try_get::<i64, _>("attempts")?
-            .try_into()
-            .unwrap_or(u32::MAX),
-        next_attempt_at: EpochMillis(row.try_get("next_attempt_at")?),
-        delivered_at: at("delivered_at")?,
-        gave_up_at: at("gave_up_at")?,
-        last_error: row.try_get("last_error")?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(id: &str, segment: &str) -> HistoryRecord {
-        HistoryRecord {
-            id: id.into(),
-            created_at: EpochMillis(1_000),
-            user: "marketer".into(),
-            activation_info: [("flow".to_owned(), vec![segment.to_owned()])].into(),
-            outcome: Outcome::Pending,
-            orders: Vec::new(),
-            error: None,
-            warnings: Vec::new(),
-            names: Names::default(),
-            runs: None,
-            plan: PlanInfo::default(),
-        }
-    }
-
-    async fn in_flight_segments(store: &SqliteStore, facts_read_from: i64) -> Vec<String> {
-        let mut segments: Vec<String> = store
-            .in_flight(EpochMillis(facts_read_from))
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|entry| entry.segment_id)
-            .collect();
-        segments.sort();
-        segments
-    }
-
-    #[tokio::test]
-    async fn an_activation_accepted_while_the_facts_were_read_counts_as_in_flight() {
-        let folder = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&folder.path().join("history.sqlite"))
-            .await
-            .unwrap();
-        for (id, segment, hash) in [
-            ("early", "a", "h1"),
-            ("late", "b", "h2"),
-            ("sending", "c", "h3"),
-        ] {
-            store
-                .insert(&record(id, segment), None, hash, None)
-                .await
-                .unwrap();
-        }
-        let accepted = |id: &'static str, at: i64| {
-            let store = &store;
-            async move {
-                store
-                    .record_answer(id, Outcome::Accepted, &[], None, None, EpochMillis(at))
-                    .await
-                    .unwrap();
-            }
-        };
-        accepted("early", 2_000).await;
-        accepted("late", 5_000).await;
-        // Facts read from 4,000 show the early run but may miss the late one.
-        assert_eq!(in_flight_segments(&store, 4_000).await, ["b", "c"]);
-        assert_eq!(in_flight_segments(&store, 1_500).await, ["a", "b", "c"]);
-        assert_eq!(in_flight_segments(&store, 6_000).await, ["c"]);
-    }
-
-    #[tokio::test]
-    async fn who_asked_for_what_can_be_neither_changed_nor_deleted() {
-        use std::os::unix::fs::PermissionsExt;
-        let folder = tempfile::tempdir().unwrap();
-        let file = folder.path().join("history.sqlite");
-        let store = SqliteStore::open(&file).await.unwrap();
-        assert_eq!(
-            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        store
-            .insert(&record("audited", "a"), None, "hash", None)
-            .await
-            .unwrap();
-        for tampering in [
-            "UPDATE activations SET user_name = 'someone-else' WHERE id = 'audited'",
-            "UPDATE activations SET activation_info = '{}' WHERE id = 'audited'",
-            "UPDATE activation_entries SET segment_id = 'b'",
-            "DELETE FROM activation_entries",
-            "DELETE FROM activations",
-        ] {
-            let refused = sqlx::query(tampering).execute(&store.pool).await;
-            assert!(refused.is_err(), "{tampering}");
-        }
-        store
-            .record_answer(
-                "audited",
-                Outcome::Accepted,
-                &[],
-                None,
-                None,
-                EpochMillis(2_000),
-            )
-            .await
-            .expect("the outcome is still recorded");
-        let kept = store.get("audited").await.unwrap().unwrap();
-        assert_eq!(kept.user, "marketer");
-        assert_eq!(kept.outcome, Outcome::Accepted);
-    }
-
-    #[tokio::test]
-    async fn the_first_answer_is_kept_whatever_is_learnt_later() {
-        let folder = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&folder.path().join("history.sqlite"))
-            .await
-            .unwrap();
-        store
-            .insert(&record("timed-out", "a"), Some("key"), "hash", None)
-            .await
-            .unwrap();
-        let told = FirstAnswer {
-            status: 504,
-            body: r#"{"code":"OUTCOME_UNKNOWN"}"#.into(),
-        };
-        store
-            .record_answer(
-                "timed-out",
-                Outcome::Unknown,
-                &[],
-                None,
-                Some(&told),
-                EpochMillis(2_000),
-            )
-            .await
-            .unwrap();
-        // The reconciler finds the run later: the record changes, the first answer does not.
-        store
-            .record_answer(
-                "timed-out",
-                Outcome::Accepted,
-                &[],
-                None,
-                None,
-                EpochMillis(3_000),
-            )
-            .await
-            .unwrap();
-        let keyed = store.by_idempotency_key("key").await.unwrap().unwrap();
-        assert_eq!(keyed.record.outcome, Outcome::Accepted);
-        assert_eq!(keyed.first_answer, Some(told));
-        assert_eq!(keyed.request_hash, "hash");
+        let items: Vec<HistoryRecord> = rows.iter().map(sql::record).collect::<Result<_, _>>()?;
+        Ok(sql::page(items, limit))
     }
 }
