@@ -22,7 +22,7 @@ use crate::auth::{User, require_json, sha256_hex};
 use crate::config::ApiVersion;
 use crate::error::ApiError;
 use crate::facts::PlatformFacts;
-use crate::store::FirstAnswer;
+use crate::store::{FirstAnswer, activation_keys};
 use crate::upstream::{PostFailure, UpstreamError};
 use crate::{AppState, RequestId};
 
@@ -126,10 +126,21 @@ pub async fn dispatch(
     let facts_read_from = state.clock.now();
     let facts = PlatformFacts::gather(&state.platform, plan, request_id).await?;
 
-    // One activation at a time between reading the portal's in-flight records and writing its
-    // own: two users sending the same segment at once cannot both pass. A rival accepted while
-    // our facts were being read counts as in flight: its run may be missing from them.
-    let guard = state.activation_lock.lock().await;
+    // Its segments (and key) held between reading the portal's in-flight records and writing
+    // its own, in the database, so on every replica: two users sending the same segment at once
+    // cannot both pass, while plans with other segments go on. A rival accepted while our facts
+    // were being read counts as in flight: its run may be missing from them.
+    let key = match &target {
+        Target::New { key, .. } => *key,
+        Target::Stored { .. } => None,
+    };
+    let guard = state
+        .store
+        .lock(&activation_keys(
+            plan.entries().map(|(_, segment)| segment.as_str()),
+            key,
+        ))
+        .await?;
     if let Target::New {
         key: Some(key),
         request_hash,
@@ -147,14 +158,16 @@ pub async fn dispatch(
     let snapshot = snapshot(state, &facts, facts_read_from, own_id).await?;
     let violations = guardrails::check(plan, &snapshot, now, &state.limits);
     if !violations.is_empty() {
-        // A refused plan is in no one's way: the lock is not held while it is written down.
-        drop(guard);
         if let Target::Stored { defer: true, .. } = target
             && guardrails::passes_with_time(&violations)
         {
             return Ok(Dispatched::Deferred(violations));
         }
-        return refuse(state, user, plan, &target, violations, facts.names(plan)).await;
+        // Still held: a request with the same idempotency key, on any replica, finds this
+        // refusal instead of making a second record.
+        let refused = refuse(state, user, plan, &target, violations, facts.names(plan)).await;
+        drop(guard);
+        return refused;
     }
     let mut warnings = facts.warnings.clone();
     warnings.extend(unclassified_destinations(plan, &snapshot));

@@ -4,6 +4,7 @@
 mod activation;
 mod allowlist;
 pub mod auth;
+mod background;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -54,7 +55,6 @@ pub struct AppState {
     limits: Limits,
     mode: Mode,
     metrics: Arc<Metrics>,
-    activation_lock: tokio::sync::Mutex<()>,
     runs: RunCache,
     clock: Clock,
     public_origin: Option<String>,
@@ -101,7 +101,6 @@ impl AppState {
             limits: settings.limits,
             mode: settings.mode,
             metrics,
-            activation_lock: tokio::sync::Mutex::new(()),
             runs: RunCache::new(RUN_CACHE_TTL),
             clock: settings.clock,
             public_origin: settings.public_origin,

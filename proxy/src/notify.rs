@@ -80,16 +80,12 @@ const LEASE_SECONDS: i64 = 60;
 const CLAIMED_AT_ONCE: u32 = 20;
 
 pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = enqueue_outcomes(&state).await {
-                tracing::warn!("notifications: {e}");
-            }
-            if let Err(e) = deliver_due(&state).await {
-                tracing::warn!("notifications: {e}");
-            }
+    crate::background::spawn_job(state, "notify", every, |state| async move {
+        if let Err(e) = enqueue_outcomes(&state).await {
+            tracing::warn!("notifications: {e}");
+        }
+        if let Err(e) = deliver_due(&state).await {
+            tracing::warn!("notifications: {e}");
         }
     })
 }

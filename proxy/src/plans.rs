@@ -697,13 +697,9 @@ async fn send_stored(
 }
 
 pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = run_due(&state).await {
-                tracing::warn!("scheduled plans: {e}");
-            }
+    crate::background::spawn_job(state, "plans", every, |state| async move {
+        if let Err(e) = run_due(&state).await {
+            tracing::warn!("scheduled plans: {e}");
         }
     })
 }

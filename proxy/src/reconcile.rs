@@ -25,19 +25,16 @@ pub enum ReconcileError {
 
 /// Runs appear within seconds; after this long without one, nothing was started.
 const GRACE_MS: i64 = 10 * 60_000;
-/// Longer than any activation takes to send: a pending record this old was cut off by a crash.
+/// Longer than any activation takes to send: a pending record this old was cut off, even if its
+/// sender still beats.
 const STALE_PENDING_MS: i64 = 2 * 60_000;
 /// A run created this long before the record still counts (clocks differ).
 const CLOCK_SKEW_MS: i64 = 60_000;
 
 pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = reconcile_all(&state).await {
-                tracing::warn!("reconciler: {e}");
-            }
+    crate::background::spawn_job(state, "reconcile", every, |state| async move {
+        if let Err(e) = reconcile_all(&state).await {
+            tracing::warn!("reconciler: {e}");
         }
     })
 }
@@ -49,13 +46,15 @@ fn sent_from(record: &HistoryRecord) -> shared::time::EpochMillis {
 }
 
 pub async fn reconcile_all(state: &AppState) -> Result<(), ReconcileError> {
-    // Pending records older than the grace period were cut off by a crash: treat them alike.
+    // Pending records whose sender is gone (or that are older than any send takes) were cut
+    // off by a crash: treat them alike.
     let mut records = state.store.with_outcome(Outcome::Unknown).await?;
-    let stale_pending = state.store.with_outcome(Outcome::Pending).await?;
+    let now = state.clock.now();
     records.extend(
-        stale_pending
-            .into_iter()
-            .filter(|r| state.clock.now().0 - sent_from(r).0 > STALE_PENDING_MS),
+        state
+            .store
+            .orphaned_pending(now, shared::time::EpochMillis(now.0 - STALE_PENDING_MS))
+            .await?,
     );
     for record in records {
         // Read again for each record: the previous one may have claimed runs.
@@ -143,6 +142,27 @@ async fn reconcile(
             .record_answer(
                 &record.id,
                 Outcome::Failed,
+                &[],
+                Some(&error),
+                None,
+                state.clock.now(),
+            )
+            .await
+            .map_err(Into::into);
+    }
+    if record.outcome == Outcome::Pending {
+        // Its sender is gone: nobody will record the Platform's answer, which is unknown until
+        // its runs appear or the grace period ends.
+        let error = ErrorBody::new(
+            ErrorCode::OutcomeUnknown,
+            "The portal process sending this activation stopped before the Platform answered; the portal is looking for its runs.",
+        );
+        tracing::info!(activation = %record.id, "its sender stopped: outcome unknown");
+        return state
+            .store
+            .record_answer(
+                &record.id,
+                Outcome::Unknown,
                 &[],
                 Some(&error),
                 None,

@@ -14,13 +14,9 @@ use crate::reconcile::ReconcileError;
 const WATCHED_FOR_SECONDS: i64 = 2 * 24 * 3600;
 
 pub fn spawn(state: Arc<AppState>, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tick.tick().await;
-            if let Err(e) = refresh_unfinished(&state).await {
-                tracing::warn!("run watch: {e}");
-            }
+    crate::background::spawn_job(state, "run watch", every, |state| async move {
+        if let Err(e) = refresh_unfinished(&state).await {
+            tracing::warn!("run watch: {e}");
         }
     })
 }

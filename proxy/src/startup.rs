@@ -11,13 +11,14 @@ use tokio::net::TcpListener;
 
 use crate::serve::{InboundLimits, serve, with_deadlines};
 use crate::static_files::{MissingFrontend, StaticFiles};
-use crate::store::SqliteStore;
+use crate::store::Database;
 use crate::{AppState, Settings, app};
 
 /// Where the portal keeps its files and where it listens.
 pub struct Placement {
-    /// The history is `portal.sqlite` in here.
+    /// The history is `portal.sqlite` in here unless `database` says otherwise.
     pub data_dir: PathBuf,
+    pub database: Option<Database>,
     /// The bundle `cargo xtask build` wrote.
     pub dist_dir: PathBuf,
     /// Port 0 picks a free one.
@@ -31,8 +32,8 @@ pub enum StartupError {
     MissingFrontend(#[from] MissingFrontend),
     #[error("cannot create the data folder {0}: {1} (choose another with --data-dir)")]
     DataDir(PathBuf, std::io::Error),
-    #[error("cannot open the history at {0}: {1}")]
-    Store(PathBuf, sqlx::Error),
+    #[error("cannot open the history in {0}: {1} (check --database-url)")]
+    Store(String, sqlx::Error),
     #[error("cannot listen on {0}: {1} (choose another with --port or --addr)")]
     Bind(SocketAddr, std::io::Error),
     #[error("the server failed: {0}")]
@@ -51,16 +52,20 @@ impl Application {
         let static_files = StaticFiles::open(&place.dist_dir)?;
         std::fs::create_dir_all(&place.data_dir)
             .map_err(|e| StartupError::DataDir(place.data_dir.clone(), e))?;
-        let store_path = place.data_dir.join("portal.sqlite");
-        let store = SqliteStore::open(&store_path)
+        let database = place
+            .database
+            .unwrap_or_else(|| Database::Sqlite(place.data_dir.join("portal.sqlite")));
+        let store = database
+            .open()
             .await
-            .map_err(|e| StartupError::Store(store_path, e))?;
+            .map_err(|e| StartupError::Store(database.describe(), e))?;
+        tracing::info!("the history is in {}", database.describe());
         let listener = TcpListener::bind(place.addr)
             .await
             .map_err(|e| StartupError::Bind(place.addr, e))?;
         Ok(Self {
             listener,
-            state: AppState::new(settings, Arc::new(store)),
+            state: AppState::new(settings, store),
             static_files,
             inbound: place.inbound,
         })
@@ -74,6 +79,12 @@ impl Application {
 
     pub fn state(&self) -> Arc<AppState> {
         self.state.clone()
+    }
+
+    /// Says every `every` that this process is alive, so that no other replica takes its pending
+    /// activations for cut off.
+    pub fn spawn_heartbeat(&self, every: Duration) {
+        crate::background::spawn_heartbeat(self.state.clone(), every);
     }
 
     /// Resolves activations of unknown outcome every `every`, for as long as the runtime runs.
