@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use proxy::auth::{HeaderAuth, IpNet, SharedSecret, parse_group_roles, read_tokens};
 use proxy::cli::ActivateCommand;
+use proxy::store::Database;
 use proxy::{Application, AuthMode, Clock, InboundLimits, Placement, PlatformConfig, Settings};
 use shared::guardrails::Limits;
 use shared::ids::{DataflowId, SegmentId};
@@ -20,6 +21,8 @@ const PLANS_EVERY: Duration = Duration::from_secs(5);
 const NOTIFY_EVERY: Duration = Duration::from_secs(1);
 /// How soon the history list shows that an activation's runs have finished.
 const RUN_WATCH_EVERY: Duration = Duration::from_secs(5);
+/// How soon another replica takes over the pending activations of one that died (three beats).
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +33,22 @@ const RUN_WATCH_EVERY: Duration = Duration::from_secs(5);
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How log lines are written on stderr: `text` for people, `json` (one object a line) for a
+    /// log collector. What is logged is set by RUST_LOG (default `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "ADHOC_PORTAL_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -44,6 +63,26 @@ enum Command {
     Emulator(demo::EmulatorArgs),
     /// Activate segments through a running portal, and optionally wait for the runs.
     Activate(ActivateArgs),
+    /// Copy a SQLite history into a new file, consistently, also while the portal serves it.
+    /// (PostgreSQL: use pg_dump.)
+    Backup(BackupArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    /// The new file to write; it must not exist.
+    #[arg(long)]
+    to: PathBuf,
+    /// The history to copy, as the portal was given it.
+    #[arg(long, env = "ADHOC_PORTAL_DATABASE_URL", value_parser = Database::parse)]
+    database_url: Option<Database>,
+    /// Without --database-url: the portal's data folder, whose portal.sqlite is copied.
+    #[arg(
+        long,
+        env = "ADHOC_PORTAL_DATA_DIR",
+        default_value = "adhoc-portal-data"
+    )]
+    data_dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -57,6 +96,11 @@ struct PortalArgs {
     /// Folder of the built frontend (`cargo xtask build` writes it).
     #[arg(long, env = "ADHOC_PORTAL_DIST_DIR", default_value = "target/dist")]
     dist_dir: PathBuf,
+    /// Where the history is kept: `sqlite://PATH` (one process) or
+    /// `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (one or several replicas). Default: the
+    /// SQLite file `portal.sqlite` in --data-dir.
+    #[arg(long, env = "ADHOC_PORTAL_DATABASE_URL", hide_env_values = true, value_parser = Database::parse)]
+    database_url: Option<Database>,
     /// Where the history (`portal.sqlite`) and, in the demo, the exported files (`exports/`) go.
     #[arg(
         long,
@@ -193,13 +237,17 @@ const PROXY_SECRET_VARIABLE: &str = "ADHOC_PORTAL_PROXY_SECRET";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
-        )
-        .init();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+    let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         #[cfg(feature = "demo")]
         Command::Demo(args) => demo::demo(args).await,
@@ -218,6 +266,18 @@ async fn main() -> std::process::ExitCode {
             }
             Err(message) => Err(message),
         },
+        Command::Backup(args) => {
+            let database = args
+                .database_url
+                .unwrap_or_else(|| Database::Sqlite(args.data_dir.join("portal.sqlite")));
+            proxy::store::backup(&database, &args.to).await.map(|()| {
+                eprintln!(
+                    "adhoc-portal: copied {} to {}",
+                    database.describe(),
+                    args.to.display()
+                )
+            })
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -333,6 +393,7 @@ async fn run_portal(
     };
     let place = Placement {
         data_dir: args.data_dir,
+        database: args.database_url,
         dist_dir: args.dist_dir,
         addr,
         inbound: InboundLimits::default(),
@@ -340,6 +401,7 @@ async fn run_portal(
     let application = Application::build(settings, place)
         .await
         .map_err(|e| e.to_string())?;
+    application.spawn_heartbeat(HEARTBEAT_EVERY);
     application.spawn_reconciler(RECONCILE_EVERY);
     application.spawn_run_watch(RUN_WATCH_EVERY);
     application.spawn_notifier(NOTIFY_EVERY);

@@ -113,6 +113,9 @@ error_codes! {
     /// The reconciler found no run for an activation of unknown outcome.
     NotStarted => "NOT_STARTED",
     StoreFailed => "STORE_FAILED",
+    /// The portal failed while answering (a bug, logged with the request id): nothing about the
+    /// request is known to have happened.
+    InternalError => "INTERNAL_ERROR",
     /// A state-changing request whose body is not JSON.
     UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
     /// An identity header sent twice (a proxy that appends instead of replacing).

@@ -16,6 +16,7 @@ use axum::{
     Router, middleware,
     routing::{any, get, post},
 };
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 pub use extract::RequestId;
@@ -47,6 +48,8 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .with_state(state.clone());
     api.fallback_service(static_files.service())
+        // Inside the observer: a panic is answered, logged and counted like any 500.
+        .layer(CatchPanicLayer::custom(observe::panicked))
         .layer(middleware::from_fn(headers::security_headers))
         .layer(middleware::from_fn_with_state(state, observe::observe))
 }

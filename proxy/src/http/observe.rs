@@ -7,7 +7,7 @@ use axum::{
     extract::{MatchedPath, Request, State},
     http::HeaderValue,
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use tracing::Instrument;
 
@@ -39,12 +39,15 @@ pub async fn observe(
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), route = %route);
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let took_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| {
-        tracing::debug!(
-            status = response.status().as_u16(),
-            took_ms = started.elapsed().as_millis() as u64,
-            "answered"
-        )
+        // Probes and scrapes come every few seconds: they would drown the requests of people.
+        if is_probe(&route) {
+            tracing::debug!(status, took_ms, "answered");
+        } else {
+            tracing::info!(status, took_ms, "answered");
+        }
     });
     state.metrics.count(
         "portal_requests_total",
@@ -57,6 +60,30 @@ pub async fn observe(
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/healthz" | "/readyz" | "/metrics")
+}
+
+/// A handler that panicked: a 500 in the portal's error shape instead of a dropped connection.
+/// What panicked goes to the log (with the request's id), not to the caller.
+pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic without a message");
+    tracing::error!("a handler panicked: {what}");
+    let body = shared::portal::ErrorBody::new(
+        shared::portal::ErrorCode::InternalError,
+        "The portal failed while answering; the request may be tried again. The portal's log has the details under this request's id.",
+    );
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// Bounded labels for requests no route matched.
