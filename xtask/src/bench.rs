@@ -13,7 +13,7 @@ use crate::{build, setup};
 
 /// What the benchmarks need beyond the test set-up.
 const BENCH_PACKAGES: &[&str] = &["nginx", "wrk", "curl"];
-const PORTAL_TOKEN: &str = "bench-token";
+pub(crate) const PORTAL_TOKEN: &str = "bench-token";
 /// SHA-256 of `bench-token`, as `adhoc-portal serve --auth token` wants it.
 const PORTAL_TOKEN_SHA256: &str =
     "7137e16f75a1d75b6fd65930672814806cdc1a0d6e0aa38611afc996a402258b";
@@ -25,6 +25,7 @@ pub fn run(root: &Path) -> Result<()> {
     build::frontend(root, &tools)?;
     build::proxy(root)?;
     platform(root)?;
+    crate::replicas_bench::run(root)?;
     frontend(root)?;
     process::run(process::cargo_host(root).args([
         "bench",
@@ -43,7 +44,7 @@ pub fn run(root: &Path) -> Result<()> {
 }
 
 /// A process that is stopped when dropped.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -74,8 +75,85 @@ fn wait_for(port: u16, ready: impl Fn(u16) -> bool, what: &str) -> Result<()> {
     Err(Failure(format!("{what} did not start within 30 s")))
 }
 
-fn port() -> Result<u16> {
+pub(crate) fn port() -> Result<u16> {
     free_port().map_err(|e| Failure(format!("no free port on loopback: {e}")))
+}
+
+/// `adhoc-portal emulator` on `port`, with `qa_segments` on its bulk destination, once it
+/// answers.
+pub(crate) fn emulator(
+    binary: &Path,
+    dir: &Path,
+    port: u16,
+    qa_segments: usize,
+) -> Result<Running> {
+    let running = spawn(
+        Command::new(binary)
+            .args([
+                "emulator",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--qa-segments",
+            ])
+            .arg(qa_segments.to_string())
+            .arg("--data-dir")
+            .arg(dir.join("emulator")),
+        &dir.join("emulator.log"),
+    )?;
+    wait_for(
+        port,
+        |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
+        "the emulator",
+    )?;
+    Ok(running)
+}
+
+/// A tokens file with the benchmark's user, readable by its owner only (as the portal wants).
+pub(crate) fn tokens_file(dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let tokens = dir.join("tokens.txt");
+    std::fs::write(
+        &tokens,
+        format!("bench:{PORTAL_TOKEN_SHA256}:viewer,activator\n"),
+    )
+    .map_err(|e| Failure(e.to_string()))?;
+    std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| Failure(e.to_string()))?;
+    Ok(tokens)
+}
+
+/// `adhoc-portal serve` on `port` against the emulator at `emulator_url`, with `extra` arguments,
+/// its history in `data_dir` unless `extra` names a database, once healthy.
+pub(crate) fn serve(
+    root: &Path,
+    tokens: &Path,
+    data_dir: &Path,
+    emulator_url: &str,
+    port: u16,
+    extra: &[&str],
+) -> Result<Running> {
+    let running = spawn(
+        Command::new(build::release_binary(root))
+            .args(["serve", "--auth", "token", "--port", &port.to_string()])
+            .arg("--tokens-file")
+            .arg(tokens)
+            .arg("--dist-dir")
+            .arg(root.join("target/dist"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .env("AEP_CLIENT_ID", "demo-client-id")
+            .env("AEP_CLIENT_SECRET", "demo-client-secret")
+            .env("AEP_ORG_ID", ORG_ID)
+            .env("AEP_SCOPES", "openid,AdobeID")
+            .env("AEP_SANDBOX_NAME", "prod")
+            .env("AEP_PLATFORM_URL", emulator_url)
+            .env("AEP_IMS_URL", emulator_url),
+        &data_dir.with_extension("log"),
+    )?;
+    wait_for(port, healthy, "adhoc-portal serve")?;
+    Ok(running)
 }
 
 fn platform(root: &Path) -> Result<()> {
@@ -85,60 +163,10 @@ fn platform(root: &Path) -> Result<()> {
     let binary = build::release_binary(root);
     let (emulator_port, portal_port, cold_port, nginx_port) = (port()?, port()?, port()?, port()?);
     let emulator_url = format!("http://127.0.0.1:{emulator_port}");
-    let _emulator = spawn(
-        Command::new(&binary)
-            .args([
-                "emulator",
-                "--addr",
-                &format!("127.0.0.1:{emulator_port}"),
-                "--qa-segments",
-                "600",
-            ])
-            .arg("--data-dir")
-            .arg(dir.join("emulator")),
-        &dir.join("emulator.log"),
-    )?;
-    wait_for(
-        emulator_port,
-        |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
-        "the emulator",
-    )?;
-
-    let tokens = dir.join("tokens.txt");
-    std::fs::write(
-        &tokens,
-        format!("bench:{PORTAL_TOKEN_SHA256}:viewer,activator\n"),
-    )
-    .map_err(|e| Failure(e.to_string()))?;
-    // The portal refuses a tokens file that other users can read.
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tokens, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Failure(e.to_string()))?;
-    }
-    let serve = |port: u16, name: &str| -> Result<Running> {
-        let running = spawn(
-            Command::new(&binary)
-                .args(["serve", "--auth", "token", "--port", &port.to_string()])
-                .arg("--tokens-file")
-                .arg(&tokens)
-                .arg("--dist-dir")
-                .arg(root.join("target/dist"))
-                .arg("--data-dir")
-                .arg(dir.join(name))
-                .env("RUST_LOG", "warn")
-                .env("AEP_CLIENT_ID", "demo-client-id")
-                .env("AEP_CLIENT_SECRET", "demo-client-secret")
-                .env("AEP_ORG_ID", ORG_ID)
-                .env("AEP_SCOPES", "openid,AdobeID")
-                .env("AEP_SANDBOX_NAME", "prod")
-                .env("AEP_PLATFORM_URL", &emulator_url)
-                .env("AEP_IMS_URL", &emulator_url),
-            &dir.join(format!("{name}.log")),
-        )?;
-        wait_for(port, healthy, "adhoc-portal serve")?;
-        Ok(running)
-    };
+    let _emulator = emulator(&binary, &dir, emulator_port, 600)?;
+    let tokens = tokens_file(&dir)?;
+    let serve =
+        |port: u16, name: &str| serve(root, &tokens, &dir.join(name), &emulator_url, port, &[]);
     let _portal = serve(portal_port, "portal")?;
     let _cold = serve(cold_port, "cold-portal")?;
     let _nginx = nginx(&dir.join("nginx"), nginx_port, &emulator_url)?;

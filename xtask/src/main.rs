@@ -4,7 +4,9 @@ mod bench;
 mod build;
 mod bundle;
 mod deps;
+mod postgres;
 mod process;
+mod replicas_bench;
 mod report;
 mod setup;
 mod test;
@@ -21,7 +23,9 @@ commands:
   build             setup, then build the frontend bundle and the proxy (release)
   demo [--port N]   build, then serve the demo portal at http://127.0.0.1:8080 (or port N)
   test              setup, then fmt, clippy, tests, wasm build of shared and the browser tests
-  bench             the portal against nginx, frontend, guardrail engine, export writer (target/bench/)
+  bench             the portal against nginx, replicas on PostgreSQL, frontend, guardrail engine,
+                    export writer (target/bench/)
+  bench replicas    only activations per second on SQLite and on one and three PostgreSQL replicas
   soak [--seconds N]  N seconds (default 60, at most 600) of load with injected faults; fails if
                     an answered activation is lost or one is doubled";
 
@@ -42,6 +46,9 @@ fn main() -> ExitCode {
         },
         ["test"] => return test::run(&workspace_root()),
         ["bench"] => bench::run(&workspace_root()).map_err(|e| e.to_string()),
+        ["bench", "replicas"] => build::proxy(&workspace_root())
+            .and_then(|()| replicas_bench::run(&workspace_root()))
+            .map_err(|e| e.to_string()),
         ["soak"] => bench::soak(&workspace_root(), 60).map_err(|e| e.to_string()),
         ["soak", "--seconds", seconds] => match seconds.parse::<u32>() {
             Ok(seconds @ 1..=600) => {

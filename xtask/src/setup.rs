@@ -11,6 +11,10 @@ use crate::toolchain::WasmToolchain;
 /// Chromium for the browser tests, and a font with Hangul (checked with fontconfig's `fc-list`)
 /// so that Korean screenshots are legible.
 const BROWSER_PACKAGES: &[&str] = &["chromium", "fonts-noto-cjk", "fontconfig"];
+/// The PostgreSQL server the tests start a throw-away cluster of (binaries in
+/// /usr/lib/postgresql/<version>/bin), and nginx, whose `nginx -t` checks deploy/'s reverse
+/// proxy configuration.
+const SERVER_PACKAGES: &[&str] = &["postgresql", "nginx"];
 /// Debian's Rust 1.96 with std sources for `-Zbuild-std`. `rust-web-llvm` brings
 /// `/usr/bin/rust-lld`, the wasm linker; it is only a Recommends of `rustc-web`, so with
 /// `--no-install-recommends` it must be named.
@@ -48,6 +52,7 @@ pub fn run(root: &Path) -> Result<Tools> {
 
 fn debian_packages(toolchain: WasmToolchain) -> Result<()> {
     let mut wanted: Vec<&str> = BROWSER_PACKAGES.to_vec();
+    wanted.extend(SERVER_PACKAGES);
     if toolchain == WasmToolchain::DebianBuildStd {
         wanted.extend(DEBIAN_RUST_PACKAGES);
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::postgres::{Cluster, Durability};
 use crate::report::{Counts, Report};
 use crate::{build, process, setup};
 
@@ -42,7 +43,32 @@ pub fn run(root: &Path) -> ExitCode {
         check(serve_only_dependencies(root))
     });
     report.phase("dependency hygiene", || check(crate::deps::check(root)));
-    report.phase("cargo test", || cargo_test(root));
+    let mut postgres = None;
+    report.phase("a throw-away PostgreSQL", || {
+        match Cluster::start(root, Durability::ThrowAway) {
+            Ok(cluster) => {
+                postgres = Some(cluster);
+                Counts::check(true)
+            }
+            Err(e) => check(Err(e)),
+        }
+    });
+    // The store's own tests and the multi-replica tests use the server when it is given.
+    let server: Vec<(&str, String)> = postgres
+        .iter()
+        .map(|cluster| (POSTGRES_SERVER_VARIABLE, cluster.url()))
+        .collect();
+    report.phase("cargo test", || cargo_test(root, &["--workspace"], &server));
+    report.phase("the API suites on PostgreSQL", || {
+        if postgres.is_none() {
+            println!("skipped: PostgreSQL did not start");
+            return Counts::check(false);
+        }
+        let mut on_postgres = server.clone();
+        on_postgres.push(("ADHOC_PORTAL_TEST_DATABASE", "postgres".into()));
+        cargo_test(root, &["-p", "proxy", "--test", "api"], &on_postgres)
+    });
+    drop(postgres);
     report.phase("shared for wasm32", || {
         check(build::shared_for_wasm(root, tools.toolchain))
     });
@@ -98,11 +124,18 @@ fn serve_only_dependencies(root: &Path) -> process::Result<()> {
     }
 }
 
-/// Runs the workspace's tests, echoing their output and adding up cargo's `test result:` lines.
-fn cargo_test(root: &Path) -> Counts {
+/// Where tests find a PostgreSQL server whose superuser may create databases.
+const POSTGRES_SERVER_VARIABLE: &str = "ADHOC_PORTAL_TEST_POSTGRES_URL";
+
+/// Runs `cargo test <args>`, echoing its output and adding up cargo's `test result:` lines.
+fn cargo_test(root: &Path, args: &[&str], envs: &[(&str, String)]) -> Counts {
     let mut command = process::cargo_host(root);
-    command.args(["test", "--workspace"]).stdout(Stdio::piped());
-    println!("$ cargo test --workspace");
+    command
+        .arg("test")
+        .args(args)
+        .envs(envs.iter().map(|(name, value)| (name, value)))
+        .stdout(Stdio::piped());
+    println!("$ cargo test {}", args.join(" "));
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => {

@@ -6,20 +6,21 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-struct Portal {
+/// The real binary on a free port; killed when dropped.
+pub struct Portal {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 /// A data folder and a frontend folder with an `index.html`, as the binary wants them.
-fn folders() -> (tempfile::TempDir, tempfile::TempDir) {
+pub fn folders() -> (tempfile::TempDir, tempfile::TempDir) {
     let data = tempfile::tempdir().unwrap();
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
     (data, dist)
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -33,15 +34,22 @@ impl Portal {
     }
 
     async fn start_with(data: &std::path::Path, dist: &std::path::Path, args: &[&str]) -> Self {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_adhoc-portal"))
-            .args(["demo", "--port", &port.to_string()])
+        let mut demo = Command::new(env!("CARGO_BIN_EXE_adhoc-portal"));
+        demo.arg("demo")
             .arg("--data-dir")
             .arg(data)
             .arg("--dist-dir")
             .arg(dist)
             .args(args)
-            .env("ADHOC_PORTAL_WEBHOOK_SECRET", "crash-test-secret")
+            .env("ADHOC_PORTAL_WEBHOOK_SECRET", "crash-test-secret");
+        Self::spawn(demo).await
+    }
+
+    /// Starts `command` (`demo` or `serve` with its arguments) on a free port, once healthy.
+    pub async fn spawn(mut command: Command) -> Self {
+        let port = free_port();
+        let child = command
+            .args(["--port", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -82,7 +90,7 @@ impl Portal {
             .clone()
     }
 
-    fn kill_9(&mut self) {
+    pub fn kill_9(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.wait();
     }

@@ -76,6 +76,30 @@ pub fn tokens() -> AuthMode {
     ])
 }
 
+/// Where a test portal keeps its history: SQLite in its data folder, or a new database on the
+/// PostgreSQL server of `ADHOC_PORTAL_TEST_POSTGRES_URL` when `ADHOC_PORTAL_TEST_DATABASE` is
+/// `postgres` (`cargo xtask test` runs the activation suites both ways).
+pub async fn test_database() -> Option<proxy::store::Database> {
+    if std::env::var("ADHOC_PORTAL_TEST_DATABASE").as_deref() != Ok("postgres") {
+        return None;
+    }
+    Some(proxy::store::Database::Postgres(
+        proxy::store::postgres::fresh_database(
+            &postgres_server()
+                .expect("ADHOC_PORTAL_TEST_DATABASE=postgres needs ADHOC_PORTAL_TEST_POSTGRES_URL"),
+        )
+        .await
+        .unwrap(),
+    ))
+}
+
+/// A PostgreSQL server whose user may create databases, if the test run was given one.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("ADHOC_PORTAL_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
 impl TestPortal {
     pub async fn start() -> Self {
         Self::start_with(tokens(), ApiVersion::V2).await
@@ -155,6 +179,7 @@ impl TestPortal {
             settings,
             Placement {
                 data_dir: data.path().to_path_buf(),
+                database: test_database().await,
                 dist_dir: dist.path().to_path_buf(),
                 addr: "127.0.0.1:0".parse().unwrap(),
                 inbound,

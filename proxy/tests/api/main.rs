@@ -9,6 +9,7 @@ mod helpers;
 mod notifications;
 mod plans;
 mod platform_shapes;
+mod replicas;
 mod security;
 mod tokens;
 mod users;
