@@ -3,6 +3,7 @@
 mod bench;
 mod build;
 mod bundle;
+mod deploy_check;
 mod deps;
 mod postgres;
 mod process;

@@ -12,9 +12,9 @@ use crate::toolchain::WasmToolchain;
 /// so that Korean screenshots are legible.
 const BROWSER_PACKAGES: &[&str] = &["chromium", "fonts-noto-cjk", "fontconfig"];
 /// The PostgreSQL server the tests start a throw-away cluster of (binaries in
-/// /usr/lib/postgresql/<version>/bin), and nginx, whose `nginx -t` checks deploy/'s reverse
-/// proxy configuration.
-const SERVER_PACKAGES: &[&str] = &["postgresql", "nginx"];
+/// /usr/lib/postgresql/<version>/bin); what checks deploy/: `nginx -t` (with an openssl
+/// certificate) and `systemd-analyze verify`.
+const SERVER_PACKAGES: &[&str] = &["postgresql", "nginx", "openssl", "systemd"];
 /// Debian's Rust 1.96 with std sources for `-Zbuild-std`. `rust-web-llvm` brings
 /// `/usr/bin/rust-lld`, the wasm linker; it is only a Recommends of `rustc-web`, so with
 /// `--no-install-recommends` it must be named.

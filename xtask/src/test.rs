@@ -75,6 +75,14 @@ pub fn run(root: &Path) -> ExitCode {
     let built = report.phase("release build", || {
         check(build::frontend(root, &tools).and_then(|()| build::proxy(root)))
     });
+    report.phase("deploy/ checked by systemd-analyze and nginx -t", || {
+        if built {
+            check(crate::deploy_check::check(root))
+        } else {
+            println!("skipped: the release build failed");
+            Counts::check(false)
+        }
+    });
     report.phase("browser tests", || {
         if built {
             browser_tests(root)
