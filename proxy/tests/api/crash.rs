@@ -29,7 +29,7 @@ pub fn free_port() -> u16 {
 }
 
 impl Portal {
-    async fn start(data: &std::path::Path, dist: &std::path::Path) -> Self {
+    pub async fn start(data: &std::path::Path, dist: &std::path::Path) -> Self {
         Self::start_with(data, dist, &[]).await
     }
 
@@ -79,7 +79,7 @@ impl Portal {
     }
 
     /// The enabled dataflow named `name`.
-    async fn flow_named(&self, client: &reqwest::Client, name: &str) -> Value {
+    pub async fn flow_named(&self, client: &reqwest::Client, name: &str) -> Value {
         let flows = self.enabled_flows(client).await;
         flows["items"]
             .as_array()

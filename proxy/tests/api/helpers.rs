@@ -44,6 +44,7 @@ pub fn captured_logs() -> &'static Mutex<Vec<u8>> {
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug,hyper=info,reqwest=info,sqlx=info,h2=info")
             .with_writer(move || LogWriter(buffer))
+            .with_ansi(false)
             .try_init();
         buffer
     })

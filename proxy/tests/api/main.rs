@@ -7,6 +7,7 @@ mod cli_and_cache;
 mod crash;
 mod helpers;
 mod notifications;
+mod operations;
 mod plans;
 mod platform_shapes;
 mod replicas;
