@@ -9,9 +9,12 @@ use crate::bench::{PORTAL_TOKEN, Running, emulator, port, serve, tokens_file};
 use crate::postgres::{Cluster, Durability};
 use crate::process::{self, Failure, Result};
 
-/// Activations of each kind per setup, sent this many at a time.
+/// Activations of each kind per setup, sent this many at a time per replica.
 const ACTIVATIONS: usize = 300;
-const CONCURRENCY: usize = 16;
+const CONCURRENCY_PER_REPLICA: usize = 16;
+/// Without latency the two cores are the limit; with the Platform's latency, how many
+/// activations can be in progress at once is.
+const PLATFORM_LATENCIES_MS: [u64; 2] = [0, 100];
 
 pub fn run(root: &Path) -> Result<()> {
     let dir = root.join("target/bench-data/replicas");
@@ -24,14 +27,23 @@ pub fn run(root: &Path) -> Result<()> {
         ("postgres-1", 1, true),
         ("postgres-3", 3, true),
     ] {
-        let database = if on_postgres {
-            Some(create_database(&postgres, name)?)
-        } else {
-            None
-        };
-        let figures = setup(root, &dir.join(name), replicas, database.as_deref())?;
-        println!("replicas bench {name}: {figures}");
-        results.push(format!("\"{name}\": {figures}"));
+        for latency in PLATFORM_LATENCIES_MS {
+            let run = format!("{name}-latency-{latency}ms");
+            let database = if on_postgres {
+                Some(create_database(&postgres, &run)?)
+            } else {
+                None
+            };
+            let figures = setup(
+                root,
+                &dir.join(&run),
+                replicas,
+                database.as_deref(),
+                latency,
+            )?;
+            println!("replicas bench {run}: {figures}");
+            results.push(format!("\"{run}\": {figures}"));
+        }
     }
     let json = format!("{{{}}}\n", results.join(", "));
     std::fs::create_dir_all(root.join("target/bench")).map_err(|e| Failure(e.to_string()))?;
@@ -49,11 +61,18 @@ fn create_database(cluster: &Cluster, name: &str) -> Result<String> {
         "-c",
         &format!("CREATE DATABASE {database}"),
     ]))?;
-    Ok(server.replace("/postgres", &format!("/{database}")))
+    let (server_root, _) = server.rsplit_once('/').expect("a URL with a database");
+    Ok(format!("{server_root}/{database}"))
 }
 
 /// The node client against `replicas` portals: its JSON line.
-fn setup(root: &Path, dir: &Path, replicas: usize, database: Option<&str>) -> Result<String> {
+fn setup(
+    root: &Path,
+    dir: &Path,
+    replicas: usize,
+    database: Option<&str>,
+    latency_ms: u64,
+) -> Result<String> {
     std::fs::create_dir_all(dir).map_err(|e| Failure(e.to_string()))?;
     let binary = crate::build::release_binary(root);
     let emulator_port = port()?;
@@ -79,7 +98,12 @@ fn setup(root: &Path, dir: &Path, replicas: usize, database: Option<&str>) -> Re
             .env("PORTAL_URLS", urls.join(","))
             .env("PORTAL_TOKEN", PORTAL_TOKEN)
             .env("ACTIVATIONS", ACTIVATIONS.to_string())
-            .env("CONCURRENCY", CONCURRENCY.to_string()),
+            .env(
+                "CONCURRENCY",
+                (CONCURRENCY_PER_REPLICA * replicas).to_string(),
+            )
+            .env("EMULATOR_URL", &emulator_url)
+            .env("PLATFORM_LATENCY_MS", latency_ms.to_string()),
     )
     .ok_or_else(|| {
         Failure(format!(
