@@ -9,7 +9,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use shared::portal::Role;
 
-use crate::helpers::{TestPortal, now_millis, tokens};
+use crate::helpers::{TestPortal, tokens};
 
 const ACTIVATOR: &str = "activator-token";
 const COLLEAGUE: &str = "colleague-token";
@@ -42,8 +42,10 @@ async fn post_json(portal: &TestPortal, path: &str, token: &str, body: Value) ->
 }
 
 /// RFC 3339 for `seconds` from the test's start, in Korean time.
-fn in_seconds(seconds: i64) -> String {
-    let at = shared::time::EpochMillis(now_millis()).plus_seconds(seconds + 9 * 3600);
+/// `seconds` after the portal's (manual) clock, as a time in Seoul: the wall clock has moved on
+/// since the portal started, and a plan for "in an hour" must be due after `advance(3600)`.
+fn in_seconds(portal: &TestPortal, seconds: i64) -> String {
+    let at = portal.state.clock().now().plus_seconds(seconds + 9 * 3600);
     let (h, m, s) = at.utc_time_of_day();
     format!("{}T{h:02}:{m:02}:{s:02}+09:00", at.utc_date())
 }
@@ -84,7 +86,7 @@ async fn a_plan_now_is_answered_with_its_record() {
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(-3600)}),
+        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(&portal, -3600)}),
     )
     .await;
     assert_eq!(past.status(), StatusCode::BAD_REQUEST);
@@ -100,7 +102,7 @@ async fn a_scheduled_plan_is_sent_at_its_time_once_however_many_look() {
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(3600)}),
+        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(&portal, 3600)}),
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -146,7 +148,7 @@ async fn a_scheduled_plan_waits_out_what_passes_and_is_refused_after_its_grace()
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&gold]}, "runAt": in_seconds(60)}),
+        json!({"activationInfo": {&flow: [&gold]}, "runAt": in_seconds(&portal, 60)}),
     )
     .await;
     let busy_id = busy.json::<Value>().await.unwrap()["id"]
@@ -157,7 +159,7 @@ async fn a_scheduled_plan_waits_out_what_passes_and_is_refused_after_its_grace()
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&holiday]}, "runAt": in_seconds(60)}),
+        json!({"activationInfo": {&flow: [&holiday]}, "runAt": in_seconds(&portal, 60)}),
     )
     .await;
     let waiting_id = waiting.json::<Value>().await.unwrap()["id"]
@@ -198,7 +200,7 @@ async fn a_scheduled_plan_can_be_cancelled_until_it_is_sent() {
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(600)}),
+        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(&portal, 600)}),
     )
     .await;
     let id = body["id"].as_str().unwrap().to_owned();
@@ -394,7 +396,7 @@ async fn a_scheduled_plan_whose_answer_was_lost_is_found_where_it_was_sent() {
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(2 * 3600)}),
+        json!({"activationInfo": {&flow: [&vip]}, "runAt": in_seconds(&portal, 2 * 3600)}),
     )
     .await;
     let id = body["id"].as_str().unwrap().to_owned();
@@ -539,7 +541,7 @@ async fn a_plan_for_later_that_could_never_pass_is_refused_now() {
         &portal,
         "/api/plans",
         ACTIVATOR,
-        json!({"activationInfo": {&flow: [&ended]}, "runAt": in_seconds(3600)}),
+        json!({"activationInfo": {&flow: [&ended]}, "runAt": in_seconds(&portal, 3600)}),
     )
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
