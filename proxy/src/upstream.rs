@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, StatusCode, header};
+use futures::{Stream, StreamExt};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use shared::aep::adhoc::{PATH as ADHOCRUN_PATH, V2_ACCEPT};
@@ -24,11 +25,23 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// Far above the largest answer seen (a page of 100 dataflows with 25,000 selectors: 8.6 MB).
 const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
+/// A successful answer on its way: status and content type known, the body still arriving.
+pub struct Streamed {
+    pub status: StatusCode,
+    pub content_type: Option<HeaderValue>,
+    pub body: std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>,
+}
+
+/// How a GET ended: a success whose body has not been read, or a refusal read whole.
+enum Reply {
+    Success(reqwest::Response),
+    Refused(Answer),
+}
+
 /// An upstream answer, reduced to what may reach the browser.
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
-    pub content_type: Option<HeaderValue>,
     /// `Retry-After` in seconds, on a throttled answer.
     pub retry_after: Option<u64>,
     pub body: Bytes,
@@ -153,6 +166,59 @@ impl Platform {
         path_and_query: &str,
         request_id: &str,
     ) -> Result<Answer, UpstreamError> {
+        match self.get_reply(path_and_query, request_id).await? {
+            Reply::Refused(answer) => Ok(answer),
+            Reply::Success(response) => read(response).await.map_err(|e| match e {
+                ReadFailure::TooLarge => UpstreamError::TooLarge,
+                ReadFailure::Transport(_) => unreachable(&e.describe()),
+            }),
+        }
+    }
+
+    /// Like [`Platform::get`], but a successful answer's body is passed on as it arrives
+    /// instead of being held whole: at most [`MAX_ANSWER_BYTES`] of it (the stream fails past
+    /// that, and an answer that announces more is refused before any of it is sent). A refusal
+    /// is read whole, to be explained.
+    pub async fn get_streamed(
+        &self,
+        path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Result<Streamed, Answer>, UpstreamError> {
+        let response = match self.get_reply(path_and_query, request_id).await? {
+            Reply::Refused(answer) => return Ok(Err(answer)),
+            Reply::Success(response) => response,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
+        {
+            return Err(UpstreamError::TooLarge);
+        }
+        let (status, content_type) = head(&response);
+        let mut passed = 0;
+        let body = response.bytes_stream().map(move |chunk| {
+            let chunk = chunk.map_err(std::io::Error::other)?;
+            passed += chunk.len();
+            if passed > MAX_ANSWER_BYTES {
+                return Err(std::io::Error::other(UpstreamError::TooLarge));
+            }
+            Ok(chunk)
+        });
+        Ok(Ok(Streamed {
+            status,
+            content_type,
+            body: Box::pin(body),
+        }))
+    }
+
+    /// A GET until it succeeds (its body not read yet) or ends refused: retried on 5xx, 429
+    /// (as long as the Platform asks for a short wait) and transport failures, the token
+    /// refreshed once on an invalid-token answer.
+    async fn get_reply(
+        &self,
+        path_and_query: &str,
+        request_id: &str,
+    ) -> Result<Reply, UpstreamError> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -171,6 +237,9 @@ impl Platform {
             let outcome = request.send().await;
             self.metrics.observe_upstream(started.elapsed());
             let retry_reason = match outcome {
+                Ok(response) if response.status().is_success() => {
+                    return Ok(Reply::Success(response));
+                }
                 Ok(response) => {
                     let answer = read(response).await;
                     match answer {
@@ -196,13 +265,13 @@ impl Platform {
                                     tokio::time::sleep(wait).await;
                                     continue;
                                 }
-                                None => return Ok(answer),
+                                None => return Ok(Reply::Refused(answer)),
                             }
                         }
                         Ok(answer) if is_retryable(answer.status) && attempt < GET_ATTEMPTS => {
                             answer.status.to_string()
                         }
-                        Ok(answer) => return Ok(answer),
+                        Ok(answer) => return Ok(Reply::Refused(answer)),
                         Err(ReadFailure::TooLarge) => return Err(UpstreamError::TooLarge),
                         Err(e) if attempt < GET_ATTEMPTS => e.describe(),
                         Err(e) => return Err(unreachable(&e.describe())),
@@ -339,12 +408,7 @@ impl ReadFailure {
 /// Reads the answer, at most [`MAX_ANSWER_BYTES`] of it: an upstream that sends without end
 /// must not fill the portal's memory.
 async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
-    let status =
-        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    let (status, _) = head(&response);
     // Seconds only; an HTTP date is read as no wait given (the default wait applies).
     let retry_after = response
         .headers()
@@ -365,10 +429,20 @@ async fn read(mut response: reqwest::Response) -> Result<Answer, ReadFailure> {
     }
     Ok(Answer {
         status,
-        content_type,
         retry_after,
         body: Bytes::from(body),
     })
+}
+
+/// The status and content type of an answer: all of its head that may reach the browser.
+fn head(response: &reqwest::Response) -> (StatusCode, Option<HeaderValue>) {
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+    (status, content_type)
 }
 
 /// The wait a throttled answer asks for, if the portal should wait it out itself.

@@ -44,18 +44,24 @@ pub async fn forward(
         Some(query) => format!("{path}?{query}"),
         None => path.to_owned(),
     };
-    let answer = state.platform.get(&path_and_query, &request_id.0).await?;
-    if !answer.status.is_success() {
-        return Err(match answer.refusal(&method, &path_and_query) {
-            refusal @ (UpstreamError::Throttled { .. }
-            | UpstreamError::MissingPermission { .. }) => refusal.into(),
-            _ => ApiError::Upstream {
-                status: answer.status,
-                message: answer.error_message(),
-                rejection: None,
-            },
-        });
-    }
+    let answer = match state
+        .platform
+        .get_streamed(&path_and_query, &request_id.0)
+        .await?
+    {
+        Ok(streamed) => streamed,
+        Err(refused) => {
+            return Err(match refused.refusal(&method, &path_and_query) {
+                refusal @ (UpstreamError::Throttled { .. }
+                | UpstreamError::MissingPermission { .. }) => refusal.into(),
+                _ => ApiError::Upstream {
+                    status: refused.status,
+                    message: refused.error_message(),
+                    rejection: None,
+                },
+            });
+        }
+    };
     // Every allowlisted call answers JSON; anything else (an HTML error page of a proxy in
     // between, a script) is not passed to the browser under the portal's origin.
     let content_type = answer.content_type.as_ref().and_then(|v| v.to_str().ok());
@@ -65,7 +71,9 @@ pub async fn forward(
             content_type.unwrap_or("no content type")
         )));
     }
-    let mut response = Response::new(Body::from(answer.body));
+    // Passed on as it arrives: the portal holds no whole answer, and the browser starts
+    // reading while the Platform still sends. Only the content type crosses.
+    let mut response = Response::new(Body::from_stream(answer.body));
     *response.status_mut() = answer.status;
     if let Some(content_type) = answer.content_type {
         response

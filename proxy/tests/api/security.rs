@@ -418,6 +418,47 @@ async fn an_endless_platform_answer_is_cut_off_not_buffered() {
     );
 }
 
+/// An answer that does not say its length is passed on as it arrives, and cut off at the cap:
+/// the browser sees a broken body, and the portal never held more than a chunk of it.
+#[tokio::test]
+async fn a_streamed_answer_without_a_length_is_cut_off_at_the_cap() {
+    use axum::routing::get;
+    let endless = serve(axum::Router::new().route(
+        "/data/foundation/flowservice/flows",
+        get(|| async {
+            let chunk = axum::body::Bytes::from(vec![b' '; 1024 * 1024]);
+            let chunks = futures::stream::repeat_with(move || {
+                Ok::<_, std::convert::Infallible>(chunk.clone())
+            });
+            (
+                [("content-type", "application/json")],
+                axum::body::Body::from_stream(chunks),
+            )
+        }),
+    ))
+    .await;
+    let portal = TestPortal::start_against(|platform| platform.platform_url = endless).await;
+    let mut response = portal.get(FLOWS, "viewer-token").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the head was passed on");
+    let mut received = 0;
+    let ended = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received += chunk.len(),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    assert!(ended.is_err(), "the body must end broken, not complete");
+    assert!(
+        received <= 33 * 1024 * 1024,
+        "{received} bytes passed the 32 MiB cap"
+    );
+    assert!(
+        received >= 16 * 1024 * 1024,
+        "only {received} bytes: the stream was cut early"
+    );
+}
+
 #[tokio::test]
 async fn a_platform_answer_that_is_not_json_is_not_passed_to_the_browser() {
     use axum::routing::get;
