@@ -122,13 +122,29 @@ pub(crate) fn tokens_file(dir: &Path) -> Result<PathBuf> {
     Ok(tokens)
 }
 
-/// `adhoc-portal serve` on `port` against the emulator at `emulator_url`, with `extra` arguments,
-/// its history in `data_dir` unless `extra` names a database, once healthy.
+/// Where a benchmark's portal gets its token and where it sends Platform calls.
+pub(crate) struct Upstreams<'a> {
+    pub ims: &'a str,
+    pub platform: &'a str,
+}
+
+impl<'a> Upstreams<'a> {
+    /// Both the emulator.
+    pub(crate) fn emulator(url: &'a str) -> Self {
+        Self {
+            ims: url,
+            platform: url,
+        }
+    }
+}
+
+/// `adhoc-portal serve` on `port` against `upstreams`, with `extra` arguments, its history in
+/// `data_dir` unless `extra` names a database, once healthy.
 pub(crate) fn serve(
     root: &Path,
     tokens: &Path,
     data_dir: &Path,
-    emulator_url: &str,
+    upstreams: &Upstreams,
     port: u16,
     extra: &[&str],
 ) -> Result<Running> {
@@ -148,33 +164,82 @@ pub(crate) fn serve(
             .env("AEP_ORG_ID", ORG_ID)
             .env("AEP_SCOPES", "openid,AdobeID")
             .env("AEP_SANDBOX_NAME", "prod")
-            .env("AEP_PLATFORM_URL", emulator_url)
-            .env("AEP_IMS_URL", emulator_url),
+            .env("AEP_PLATFORM_URL", upstreams.platform)
+            .env("AEP_IMS_URL", upstreams.ims),
         &data_dir.with_extension("log"),
     )?;
     wait_for(port, healthy, "adhoc-portal serve")?;
     Ok(running)
 }
 
+/// The answers of the fixed upstream: the same paths as the Platform's, allowlisted by the portal.
+const FIXED_ANSWERS: [(&str, &str, usize); 2] = [
+    ("1KB", "/data/foundation/flowservice/flows", 1024),
+    ("1MB", "/data/foundation/flowservice/runs", 1024 * 1024),
+];
+
 fn platform(root: &Path) -> Result<()> {
     let dir = root.join("target/bench-data/platform");
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("nginx")).map_err(|e| Failure(e.to_string()))?;
+    for folder in ["fixed", "nginx-fixed"] {
+        std::fs::create_dir_all(dir.join(folder)).map_err(|e| Failure(e.to_string()))?;
+    }
     let binary = build::release_binary(root);
-    let (emulator_port, portal_port, cold_port, nginx_port) = (port()?, port()?, port()?, port()?);
+    let (emulator_port, portal_port, cold_port) = (port()?, port()?, port()?);
+    let (fixed_port, fixed_portal_port, fixed_nginx_port) = (port()?, port()?, port()?);
     let emulator_url = format!("http://127.0.0.1:{emulator_port}");
+    let fixed_url = format!("http://127.0.0.1:{fixed_port}");
     let _emulator = emulator(&binary, &dir, emulator_port, 600)?;
     let tokens = tokens_file(&dir)?;
-    let serve =
-        |port: u16, name: &str| serve(root, &tokens, &dir.join(name), &emulator_url, port, &[]);
-    let _portal = serve(portal_port, "portal")?;
-    let _cold = serve(cold_port, "cold-portal")?;
-    let _nginx = nginx(&dir.join("nginx"), nginx_port, &emulator_url)?;
-    wait_for(
-        nginx_port,
-        |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
-        "nginx",
+    let on_emulator = Upstreams::emulator(&emulator_url);
+    let _portal = serve(
+        root,
+        &tokens,
+        &dir.join("portal"),
+        &on_emulator,
+        portal_port,
+        &[],
     )?;
+    let _cold = serve(
+        root,
+        &tokens,
+        &dir.join("cold-portal"),
+        &on_emulator,
+        cold_port,
+        &[],
+    )?;
+    // The forwarding path alone: an upstream that costs nothing, in front of which the portal
+    // and nginx are measured.
+    let _fixed = fixed_upstream(&dir.join("fixed"), fixed_port)?;
+    let on_fixed = Upstreams {
+        ims: &emulator_url,
+        platform: &fixed_url,
+    };
+    let _fixed_portal = serve(
+        root,
+        &tokens,
+        &dir.join("fixed-portal"),
+        &on_fixed,
+        fixed_portal_port,
+        &[],
+    )?;
+    let _fixed_nginx = nginx(
+        &dir.join("nginx-fixed"),
+        fixed_nginx_port,
+        &emulator_url,
+        &fixed_url,
+    )?;
+    for port in [fixed_port, fixed_nginx_port] {
+        wait_for(
+            port,
+            |p| TcpStream::connect(("127.0.0.1", p)).is_ok(),
+            "nginx",
+        )?;
+    }
+    let sizes: Vec<String> = FIXED_ANSWERS
+        .iter()
+        .map(|(name, path, _)| format!("{name}={path}"))
+        .collect();
     process::run(
         Command::new("node")
             .arg("bench/platform.mjs")
@@ -182,15 +247,55 @@ fn platform(root: &Path) -> Result<()> {
             .env("EMULATOR_URL", &emulator_url)
             .env("PORTAL_URL", format!("http://127.0.0.1:{portal_port}"))
             .env("PORTAL_COLD_URL", format!("http://127.0.0.1:{cold_port}"))
-            .env("NGINX_URL", format!("http://127.0.0.1:{nginx_port}"))
+            .env("FIXED_URL", &fixed_url)
+            .env(
+                "FIXED_PORTAL_URL",
+                format!("http://127.0.0.1:{fixed_portal_port}"),
+            )
+            .env(
+                "FIXED_NGINX_URL",
+                format!("http://127.0.0.1:{fixed_nginx_port}"),
+            )
+            .env("FIXED_SIZES", sizes.join(","))
             .env("PORTAL_TOKEN", PORTAL_TOKEN)
             .env("BENCH_JSON", root.join("target/bench/platform.json")),
     )
 }
 
-/// nginx as the alternative: `proxy_pass` plus the four credential headers, with a token
-/// fetched once by hand (nginx cannot refresh it).
-fn nginx(dir: &Path, port: u16, emulator_url: &str) -> Result<Running> {
+/// nginx serving fixed JSON answers of [`FIXED_ANSWERS`] sizes at the Platform's paths.
+fn fixed_upstream(dir: &Path, port: u16) -> Result<Running> {
+    let mut locations = String::new();
+    for (name, path, size) in FIXED_ANSWERS {
+        // A JSON array of one string, `size` bytes in all.
+        let file = dir.join(format!("{name}.json"));
+        let body = format!("[\"{}\"]", "x".repeat(size - 4));
+        std::fs::write(&file, body).map_err(|e| Failure(e.to_string()))?;
+        locations.push_str(&format!(
+            "    location = {path} {{ default_type application/json; alias {}; }}\n",
+            file.display()
+        ));
+    }
+    let config = format!(
+        "worker_processes 1;\nerror_log {dir}/error.log warn;\npid {dir}/nginx.pid;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n{locations}  }}\n}}\n",
+        dir = dir.display(),
+    );
+    let path = dir.join("nginx.conf");
+    std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;
+    spawn(
+        Command::new("nginx")
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(dir)
+            .args(["-g", "daemon off;"])
+            .stdin(Stdio::null()),
+        &dir.join("stdout.log"),
+    )
+}
+
+/// nginx as the alternative: `proxy_pass` to `upstream` plus the four credential headers, with a
+/// token fetched from the emulator's IMS once by hand (nginx cannot refresh it).
+fn nginx(dir: &Path, port: u16, emulator_url: &str, upstream: &str) -> Result<Running> {
     let answer = process::output(Command::new("curl").args([
         "-s",
         "-X",
@@ -215,7 +320,7 @@ fn nginx(dir: &Path, port: u16, emulator_url: &str) -> Result<Running> {
         c = temp("fastcgi").display(),
         d = temp("uwsgi").display(),
         e = temp("scgi").display(),
-        upstream = emulator_url.trim_start_matches("http://"),
+        upstream = upstream.trim_start_matches("http://"),
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;
