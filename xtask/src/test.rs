@@ -64,9 +64,10 @@ pub fn run(root: &Path) -> ExitCode {
             println!("skipped: PostgreSQL did not start");
             return Counts::check(false);
         }
+        // `--workspace`, as the first run: the same features, nothing rebuilt.
         let mut on_postgres = server.clone();
         on_postgres.push(("ADHOC_PORTAL_TEST_DATABASE", "postgres".into()));
-        cargo_test(root, &["-p", "proxy", "--test", "api"], &on_postgres)
+        cargo_test(root, &["--workspace", "--test", "api"], &on_postgres)
     });
     drop(postgres);
     report.phase("shared for wasm32", || {
