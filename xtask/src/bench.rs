@@ -20,11 +20,7 @@ const PORTAL_TOKEN_SHA256: &str =
 const ORG_ID: &str = "5555467B5D8013E50A494220@AdobeOrg";
 
 pub fn run(root: &Path) -> Result<()> {
-    let tools = setup::run(root)?;
-    setup::debian_packages_for(BENCH_PACKAGES)?;
-    build::frontend(root, &tools)?;
-    build::proxy(root)?;
-    platform(root)?;
+    run_platform(root)?;
     crate::replicas_bench::run(root)?;
     frontend(root)?;
     process::run(process::cargo_host(root).args([
@@ -41,6 +37,15 @@ pub fn run(root: &Path) -> Result<()> {
         "--bench",
         "export",
     ]))
+}
+
+/// Set-up, builds, and the portal against nginx alone (`cargo xtask bench platform`).
+pub fn run_platform(root: &Path) -> Result<()> {
+    let tools = setup::run(root)?;
+    setup::debian_packages_for(BENCH_PACKAGES)?;
+    build::frontend(root, &tools)?;
+    build::proxy(root)?;
+    platform(root)
 }
 
 /// A process that is stopped when dropped.
