@@ -43,7 +43,10 @@ pub struct TokenSource {
     client_id: String,
     client_secret: SecretString,
     scopes: String,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    /// Read by every call without waiting; written after a fetch or an invalidation.
+    cached: std::sync::RwLock<Option<Cached>>,
+    /// Held across a fetch: concurrent callers wait for the one fetch.
+    fetching: tokio::sync::Mutex<()>,
     last_failure: std::sync::Mutex<Option<(Instant, ImsError)>>,
     metrics: Arc<Metrics>,
 }
@@ -61,18 +64,23 @@ impl TokenSource {
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             scopes: config.scopes.clone(),
-            cached: tokio::sync::Mutex::new(None),
+            cached: std::sync::RwLock::new(None),
+            fetching: tokio::sync::Mutex::new(()),
             last_failure: std::sync::Mutex::new(None),
             metrics,
         }
     }
 
-    /// A valid token. The lock is held across the fetch: concurrent callers wait for the one
-    /// fetch and then all read the cache.
+    /// A valid token: the cached one, read without waiting (every forwarded call asks), or
+    /// one fetched while concurrent callers wait for that one fetch.
     pub async fn token(&self) -> Result<SecretString, ImsError> {
-        let mut cached = self.cached.lock().await;
-        if let Some(current) = cached.as_ref().filter(|c| Instant::now() < c.refresh_at) {
-            return Ok(current.token.clone());
+        if let Some(token) = self.current() {
+            return Ok(token);
+        }
+        let _fetching = self.fetching.lock().await;
+        // Another caller may have fetched while this one waited.
+        if let Some(token) = self.current() {
+            return Ok(token);
         }
         if let Some(recent) = self.recent_failure() {
             return Err(recent);
@@ -81,8 +89,23 @@ impl TokenSource {
             *self.failures() = Some((Instant::now(), error.clone()));
         })?;
         let token = fresh.token.clone();
-        *cached = Some(fresh);
+        *self.cache() = Some(fresh);
         Ok(token)
+    }
+
+    fn current(&self) -> Option<SecretString> {
+        self.cached
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|c| Instant::now() < c.refresh_at)
+            .map(|c| c.token.clone())
+    }
+
+    fn cache(&self) -> std::sync::RwLockWriteGuard<'_, Option<Cached>> {
+        self.cached
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn failures(&self) -> std::sync::MutexGuard<'_, Option<(Instant, ImsError)>> {
@@ -100,7 +123,7 @@ impl TokenSource {
 
     /// Forgets `stale` (and only it: another request may already have refreshed).
     pub async fn invalidate(&self, stale: &SecretString) {
-        let mut cached = self.cached.lock().await;
+        let mut cached = self.cache();
         if cached
             .as_ref()
             .is_some_and(|c| c.token.expose_secret() == stale.expose_secret())

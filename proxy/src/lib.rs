@@ -91,7 +91,9 @@ impl AppState {
             .connect_timeout(Duration::from_secs(5))
             // A redirect from IMS would re-send the client secret to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
-            .pool_max_idle_per_host(64)
+            // As many idle connections as requests may be in flight: a busy forwarding path
+            // reuses its upstream connections instead of opening new ones.
+            .pool_max_idle_per_host(1024)
             .build()
             .expect("an HTTP client with default TLS roots");
         Arc::new(Self {
