@@ -178,3 +178,5 @@ for (const [size, points] of Object.entries(forwarding)) {
 console.log(`token cold start: 1000 concurrent requests, ${figures.token_cold_start.ok} answered 200, ${imsCalls} IMS call(s)`);
 console.log(`polling fan-in: ${polls} polls by 100 clients of 20 activations over ${pollSeconds}s -> ${runCalls} upstream run calls = ${figures.polling_fan_in.per_run_per_second.toFixed(2)} per run per second`);
 console.log(`activation of 80 entries: portal ${figures.activation_80_entries.portal_ms.toFixed(1)} ms (guardrail facts included), direct ${figures.activation_80_entries.direct_ms.toFixed(1)} ms (median of 3)`);
+// Keep-alive sockets must not keep the benchmark waiting once its figures are written.
+process.exit(0);

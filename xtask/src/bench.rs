@@ -52,7 +52,19 @@ pub fn run_platform(root: &Path) -> Result<()> {
 pub(crate) struct Running(Child);
 
 impl Drop for Running {
+    /// SIGTERM first: an nginx master killed outright leaves its workers running (and
+    /// listening); then SIGKILL for whatever has not stopped within 5 s.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
