@@ -132,44 +132,53 @@ async fn reconcile(
             .map_err(Into::into);
     }
     if state.clock.now().0 - sent_from(record).0 > GRACE_MS {
-        let error = ErrorBody::new(
-            ErrorCode::NotStarted,
-            "The Platform started no run for this activation; it can be sent again.",
-        );
         tracing::info!(activation = %record.id, "reconciled: nothing was started");
-        return state
-            .store
-            .record_answer(
-                &record.id,
-                Outcome::Failed,
-                &[],
-                Some(&error),
-                None,
-                state.clock.now(),
-            )
-            .await
-            .map_err(Into::into);
+        return conclude(
+            state,
+            record,
+            Outcome::Failed,
+            ErrorBody::new(
+                ErrorCode::NotStarted,
+                "The Platform started no run for this activation; it can be sent again.",
+            ),
+        )
+        .await;
     }
     if record.outcome == Outcome::Pending {
         // Its sender is gone: nobody will record the Platform's answer, which is unknown until
         // its runs appear or the grace period ends.
-        let error = ErrorBody::new(
-            ErrorCode::OutcomeUnknown,
-            "The portal process sending this activation stopped before the Platform answered; the portal is looking for its runs.",
-        );
         tracing::info!(activation = %record.id, "its sender stopped: outcome unknown");
-        return state
-            .store
-            .record_answer(
-                &record.id,
-                Outcome::Unknown,
-                &[],
-                Some(&error),
-                None,
-                state.clock.now(),
-            )
-            .await
-            .map_err(Into::into);
+        return conclude(
+            state,
+            record,
+            Outcome::Unknown,
+            ErrorBody::new(
+                ErrorCode::OutcomeUnknown,
+                "The portal process sending this activation stopped before the Platform answered; the portal is looking for its runs.",
+            ),
+        )
+        .await;
     }
     Ok(())
+}
+
+/// Records what the reconciler concluded without runs: `outcome`, because of `error`.
+async fn conclude(
+    state: &AppState,
+    record: &HistoryRecord,
+    outcome: Outcome,
+    error: ErrorBody,
+) -> Result<(), ReconcileError> {
+    state
+        .store
+        .record_answer(
+            &record.id,
+            outcome,
+            &[],
+            Some(&error),
+            None,
+            state.clock.now(),
+        )
+        .await
+        .map_err(Into::into)
 }

@@ -292,21 +292,10 @@ fn fixed_upstream(dir: &Path, port: u16) -> Result<Running> {
             file.display()
         ));
     }
-    let config = format!(
-        "worker_processes 1;\nerror_log {dir}/error.log warn;\npid {dir}/nginx.pid;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;\n  server {{\n    listen 127.0.0.1:{port};\n{locations}  }}\n}}\n",
-        dir = dir.display(),
-    );
-    let path = dir.join("nginx.conf");
-    std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;
-    spawn(
-        Command::new("nginx")
-            .arg("-c")
-            .arg(&path)
-            .arg("-p")
-            .arg(dir)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null()),
-        &dir.join("stdout.log"),
+    run_nginx(
+        dir,
+        1,
+        &format!("  server {{\n    listen 127.0.0.1:{port};\n{locations}  }}\n"),
     )
 }
 
@@ -327,17 +316,21 @@ fn nginx(dir: &Path, port: u16, emulator_url: &str, upstream: &str) -> Result<Ru
     let token = token["access_token"]
         .as_str()
         .ok_or_else(|| Failure(format!("IMS answered {answer}")))?;
-    let temp = |name: &str| -> PathBuf { dir.join(name) };
+    let upstream = upstream.trim_start_matches("http://");
+    run_nginx(
+        dir,
+        2,
+        &format!(
+            "  upstream platform {{ server {upstream}; keepalive 128; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://platform;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {token}\";\n      proxy_set_header x-api-key demo-client-id;\n      proxy_set_header x-gw-ims-org-id {ORG_ID};\n      proxy_set_header x-sandbox-name prod;\n    }}\n  }}\n"
+        ),
+    )
+}
+
+/// nginx in the foreground with `workers`, its files in `dir`, and `http` inside its `http {}`.
+fn run_nginx(dir: &Path, workers: u32, http: &str) -> Result<Running> {
     let config = format!(
-        "worker_processes 2;\nerror_log {err} warn;\npid {pid};\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {a}; proxy_temp_path {b}; fastcgi_temp_path {c}; uwsgi_temp_path {d}; scgi_temp_path {e};\n  upstream platform {{ server {upstream}; keepalive 128; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://platform;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {token}\";\n      proxy_set_header x-api-key demo-client-id;\n      proxy_set_header x-gw-ims-org-id {ORG_ID};\n      proxy_set_header x-sandbox-name prod;\n    }}\n  }}\n}}\n",
-        err = temp("error.log").display(),
-        pid = temp("nginx.pid").display(),
-        a = temp("body").display(),
-        b = temp("proxy").display(),
-        c = temp("fastcgi").display(),
-        d = temp("uwsgi").display(),
-        e = temp("scgi").display(),
-        upstream = upstream.trim_start_matches("http://"),
+        "worker_processes {workers};\nerror_log {dir}/error.log warn;\npid {dir}/nginx.pid;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;\n{http}}}\n",
+        dir = dir.display(),
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;

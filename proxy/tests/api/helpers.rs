@@ -77,6 +77,19 @@ pub fn tokens() -> AuthMode {
     ])
 }
 
+/// The emulator with the demo sandbox on a manual clock (it stands still unless advanced),
+/// writing into `data`, on a loopback port; its URL.
+pub async fn start_emulator(data: &std::path::Path) -> (Emulator, String) {
+    let now = shared::time::EpochMillis(now_millis());
+    let emulator = Emulator::new(
+        Config::new(data),
+        Clock::manual(now),
+        vec![dataset::demo_sandbox(now)],
+    );
+    let url = serve(emulator.router()).await;
+    (emulator, url)
+}
+
 /// Where a test portal keeps its history: SQLite in its data folder, or a new database on the
 /// PostgreSQL server of `ADHOC_PORTAL_TEST_POSTGRES_URL` when `ADHOC_PORTAL_TEST_DATABASE` is
 /// `postgres` (`cargo xtask test` runs the activation suites both ways).
@@ -156,13 +169,8 @@ impl TestPortal {
         let data = tempfile::tempdir().unwrap();
         let dist = tempfile::tempdir().unwrap();
         std::fs::write(dist.path().join("index.html"), "<html></html>").unwrap();
-        let now = shared::time::EpochMillis(now_millis());
-        let emulator = Emulator::new(
-            Config::new(data.path()),
-            Clock::manual(now),
-            vec![dataset::demo_sandbox(now)],
-        );
-        let emulator_url = serve(emulator.router()).await;
+        let (emulator, emulator_url) = start_emulator(data.path()).await;
+        let now = emulator.clock().now();
         let mut settings = Settings {
             platform: PlatformConfig::for_emulator(&emulator, &emulator_url, api_version),
             auth,

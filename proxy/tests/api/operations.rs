@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 
 use crate::crash::{Portal, folders, free_port};
-use crate::helpers::{TestPortal, captured_logs};
+use crate::helpers::{TestPortal, captured_logs, record_id};
 
 #[tokio::test]
 async fn every_request_is_logged_at_info_and_probes_at_debug() {
@@ -99,15 +99,7 @@ async fn a_backup_taken_while_serving_holds_every_answered_activation() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        answered.push(
-            response.headers()["location"]
-                .to_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
+        answered.push(record_id(&response));
     }
     let copy = data.path().join("copy.sqlite");
     let backup = |to: &std::path::Path| {

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use emulator::{Clock, Config, Emulator, dataset};
+use emulator::dataset;
 use serde_json::{Value, json};
 
 use crate::crash::{Portal, folders};
-use crate::helpers::{ADHOCRUN, FLOWS, now_millis, postgres_server, serve};
+use crate::helpers::{ADHOCRUN, FLOWS, postgres_server, record_id, start_emulator};
 
 const TOKEN: &str = "replica-token";
 
@@ -36,13 +36,7 @@ impl Replicas {
         let (data, dist) = folders();
         // The emulator's clock stands still: no run ends during the test, so a segment sent
         // twice would be sent while its run is in progress.
-        let now = shared::time::EpochMillis(now_millis());
-        let emulator = Emulator::new(
-            Config::new(data.path()),
-            Clock::manual(now),
-            vec![dataset::demo_sandbox(now)],
-        );
-        let emulator_url = serve(emulator.router()).await;
+        let (emulator, emulator_url) = start_emulator(data.path()).await;
         let tokens = data.path().join("tokens.txt");
         std::fs::write(
             &tokens,
@@ -97,19 +91,12 @@ impl Replicas {
 
     /// The first `count` segments of the demo's bulk destination, and its dataflow.
     async fn bulk_segments(&self, count: usize) -> (String, Vec<String>) {
-        let flows: Value = self
-            .client
-            .get(format!(
+        let flows = self
+            .get_json(format!(
                 "{}{FLOWS}?property=state==enabled",
                 self.portals[0].url
             ))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .await;
         let flow = flows["items"]
             .as_array()
             .unwrap()
@@ -138,9 +125,14 @@ impl Replicas {
             .unwrap();
         let location = response
             .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().rsplit('/').next().unwrap().to_owned());
+            .contains_key("location")
+            .then(|| record_id(&response));
         (response.status().as_u16(), location)
+    }
+
+    async fn get_json(&self, url: String) -> Value {
+        let response = self.client.get(url).bearer_auth(TOKEN).send().await;
+        response.unwrap().json().await.unwrap()
     }
 
     /// The whole history as one replica shows it: record id → outcome.
@@ -152,16 +144,7 @@ impl Replicas {
             if let Some(cursor) = &cursor {
                 url.push_str(&format!("&cursor={cursor}"));
             }
-            let page: Value = self
-                .client
-                .get(url)
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page = self.get_json(url).await;
             for item in page["items"].as_array().unwrap() {
                 let id = item["id"].as_str().unwrap().to_owned();
                 assert!(
@@ -334,15 +317,7 @@ async fn a_replica_killed_mid_stream_leaves_its_records_to_the_others() {
                         .send()
                         .await;
                     match response {
-                        Ok(r) if r.status() == 200 => answered.push(
-                            r.headers()["location"]
-                                .to_str()
-                                .unwrap()
-                                .rsplit('/')
-                                .next()
-                                .unwrap()
-                                .to_owned(),
-                        ),
+                        Ok(r) if r.status() == 200 => answered.push(record_id(&r)),
                         Ok(_) => {}
                         Err(_) => break,
                     }
