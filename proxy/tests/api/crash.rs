@@ -90,6 +90,38 @@ impl Portal {
             .clone()
     }
 
+    /// Activates the first `count` segments of the dataflow `name`, one activation each; the
+    /// ids of those answered 200.
+    pub async fn activate_each(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        count: usize,
+    ) -> Vec<String> {
+        let flow = self.flow_named(client, name).await;
+        let mut answered = Vec::new();
+        for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(count)
+        {
+            let response = client
+                .post(format!(
+                    "{}/api/platform/data/core/activation/disflowprovider/adhocrun",
+                    self.url
+                ))
+                .json(&json!({"activationInfo": {flow["id"].as_str().unwrap(): [selector["value"]["id"]]}}))
+                .send()
+                .await
+                .unwrap();
+            if response.status() == 200 {
+                answered.push(crate::helpers::record_id(&response));
+            }
+        }
+        answered
+    }
+
     pub fn kill_9(&mut self) {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGKILL) };
         let _ = self.child.wait();
@@ -170,28 +202,9 @@ async fn undelivered_notifications_survive_a_kill_9() {
     let args = ["--webhook-url", hook.as_str()];
     let mut portal = Portal::start_with(data.path(), dist.path(), &args).await;
     let client = reqwest::Client::new();
-    let flow = &portal.flow_named(&client, "Data lake (Azure Blob)").await;
-    let mut answered = Vec::new();
-    for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .take(3)
-    {
-        let response = client
-            .post(format!(
-                "{}/api/platform/data/core/activation/disflowprovider/adhocrun",
-                portal.url
-            ))
-            .json(&json!({"activationInfo": {flow["id"].as_str().unwrap(): [selector["value"]["id"]]}}))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 200 {
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            answered.push(location.trim_start_matches("/api/history/").to_owned());
-        }
-    }
+    let answered = portal
+        .activate_each(&client, "Data lake (Azure Blob)", 3)
+        .await;
     assert!(!answered.is_empty());
     // Long enough for the events to be in the outbox and tried against the closed port.
     tokio::time::sleep(Duration::from_millis(1500)).await;

@@ -4,10 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::crash::{Portal, folders, free_port};
-use crate::helpers::{TestPortal, captured_logs, record_id};
+use crate::helpers::{TestPortal, captured_logs};
 
 #[tokio::test]
 async fn every_request_is_logged_at_info_and_probes_at_debug() {
@@ -84,23 +84,10 @@ async fn a_backup_taken_while_serving_holds_every_answered_activation() {
     let (data, dist) = folders();
     let portal = Portal::start(data.path(), dist.path()).await;
     let client = reqwest::Client::new();
-    let flow = portal.flow_named(&client, "Data lake (Azure Blob)").await;
-    let mut answered = Vec::new();
-    for selector in flow["transformations"][0]["params"]["segmentSelectors"]["selectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .take(3)
-    {
-        let response = client
-            .post(format!("{}/api/platform/data/core/activation/disflowprovider/adhocrun", portal.url))
-            .json(&json!({"activationInfo": {flow["id"].as_str().unwrap(): [selector["value"]["id"]]}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        answered.push(record_id(&response));
-    }
+    let answered = portal
+        .activate_each(&client, "Data lake (Azure Blob)", 3)
+        .await;
+    assert_eq!(answered.len(), 3, "every activation answered 200");
     let copy = data.path().join("copy.sqlite");
     let backup = |to: &std::path::Path| {
         Command::new(env!("CARGO_BIN_EXE_adhoc-portal"))
