@@ -41,11 +41,21 @@ pub fn run(root: &Path) -> Result<()> {
 
 /// Set-up, builds, and the portal against nginx alone (`cargo xtask bench platform`).
 pub fn run_platform(root: &Path) -> Result<()> {
+    build_for_bench(root)?;
+    platform(root)
+}
+
+fn build_for_bench(root: &Path) -> Result<()> {
     let tools = setup::run(root)?;
     setup::debian_packages_for(BENCH_PACKAGES)?;
     build::frontend(root, &tools)?;
-    build::proxy(root)?;
-    platform(root)
+    build::proxy(root)
+}
+
+/// Set-up, builds, and the browser app's figures alone (`cargo xtask bench frontend`).
+pub fn run_frontend(root: &Path) -> Result<()> {
+    build_for_bench(root)?;
+    frontend(root)
 }
 
 /// A process that is stopped when dropped.

@@ -57,6 +57,9 @@ const KNOWN_DUPLICATES: &[&str] = &[
     "thiserror-impl",
     "toml",
     "toml_datetime",
+    // 0.4 only through reqwest's `stream` feature for wasm targets, which the proxy is never
+    // built for; the frontend's gloo-net has 0.5.
+    "wasm-streams",
     "winnow",
 ];
 

@@ -27,6 +27,7 @@ commands:
   bench             the portal against nginx, replicas on PostgreSQL, frontend, guardrail engine,
                     export writer (target/bench/)
   bench platform    only the portal against nginx (forwarding), token, polling and activation
+  bench frontend    only the browser app: bundle size, first render, pickers and keystrokes
   bench replicas    only activations per second on SQLite and on one and three PostgreSQL replicas
   soak [--seconds N]  N seconds (default 60, at most 600) of load with injected faults; fails if
                     an answered activation is lost or one is doubled";
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         ["test"] => return test::run(&workspace_root()),
         ["bench"] => bench::run(&workspace_root()).map_err(|e| e.to_string()),
         ["bench", "platform"] => bench::run_platform(&workspace_root()).map_err(|e| e.to_string()),
+        ["bench", "frontend"] => bench::run_frontend(&workspace_root()).map_err(|e| e.to_string()),
         ["bench", "replicas"] => build::proxy(&workspace_root())
             .and_then(|()| replicas_bench::run(&workspace_root()))
             .map_err(|e| e.to_string()),
