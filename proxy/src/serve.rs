@@ -92,6 +92,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // A streamed answer's last short write must not wait for the client's delayed ACK
+        // (Nagle's algorithm: 40 ms stalls on loopback).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY not set: {error}");
+        }
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
