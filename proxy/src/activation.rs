@@ -247,7 +247,9 @@ pub async fn snapshot(
 ) -> Result<Snapshot, ApiError> {
     let portal_runs: Vec<RunInProgress> = state
         .store
-        .in_flight(facts_read_from)
+        // Another replica's clock may be behind: its answer recorded just after our facts were
+        // read could carry an earlier time.
+        .in_flight(facts_read_from.plus_seconds(-REPLICA_CLOCK_SKEW_SECONDS))
         .await?
         .into_iter()
         // A stored plan is in flight itself (claimed): it is not in its own way.
@@ -300,6 +302,9 @@ fn unclassified_destinations(plan: &Plan, snapshot: &Snapshot) -> Vec<String> {
         })
         .collect()
 }
+
+/// How far apart replicas' clocks may be (NTP keeps them far closer).
+const REPLICA_CLOCK_SKEW_SECONDS: i64 = 5;
 
 /// Runs the portal started within this time are its own ad-hoc runs, not a dataflow's scheduled
 /// export: far longer than an export file takes to write.

@@ -50,6 +50,10 @@ pub enum ApiError {
         "This Idempotency-Key was already used for a different activation; use a new key for a new activation."
     )]
     IdempotencyKeyReused,
+    #[error(
+        "Another request with this Idempotency-Key is being handled at this moment; ask again in a moment for its answer."
+    )]
+    KeyInUse,
     #[error("{0}")]
     ImsUnavailable(String),
     #[error("{message}")]
@@ -86,7 +90,9 @@ impl ApiError {
             Self::PlatformPermissionMissing(_) => StatusCode::FORBIDDEN,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Guardrails(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::IdempotencyKeyReused | Self::InvalidState(_) => StatusCode::CONFLICT,
+            Self::IdempotencyKeyReused | Self::KeyInUse | Self::InvalidState(_) => {
+                StatusCode::CONFLICT
+            }
             Self::SelfApproval(_) => StatusCode::FORBIDDEN,
             Self::ImsUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Upstream { status, .. } => *status,
@@ -109,6 +115,7 @@ impl ApiError {
             Self::BadRequest { code, .. } => *code,
             Self::Guardrails(_) => ErrorCode::GuardrailViolation,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::KeyInUse => ErrorCode::ActivationInProgress,
             Self::InvalidState(_) => ErrorCode::InvalidState,
             Self::SelfApproval(_) => ErrorCode::SelfApproval,
             Self::ImsUnavailable(_) => ErrorCode::ImsUnavailable,
@@ -212,6 +219,7 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => {
                 Self::bad_request(ErrorCode::InvalidCursor, error.to_string())
             }
+            StoreError::KeyTaken => Self::KeyInUse,
             other => Self::Store(other),
         }
     }

@@ -118,18 +118,18 @@ async fn reconcile(
     }
     if !orders.is_empty() {
         tracing::info!(activation = %record.id, runs = orders.len(), "reconciled: the Platform started it");
-        return state
+        state
             .store
-            .record_answer(
+            .conclude(
                 &record.id,
+                record.outcome,
                 Outcome::Accepted,
                 &orders,
                 None,
-                None,
                 state.clock.now(),
             )
-            .await
-            .map_err(Into::into);
+            .await?;
+        return Ok(());
     }
     if state.clock.now().0 - sent_from(record).0 > GRACE_MS {
         tracing::info!(activation = %record.id, "reconciled: nothing was started");
@@ -162,7 +162,8 @@ async fn reconcile(
     Ok(())
 }
 
-/// Records what the reconciler concluded without runs: `outcome`, because of `error`.
+/// Records what the reconciler concluded without runs, `outcome` because of `error`, unless the
+/// record has changed since it was read (its sender answered after all).
 async fn conclude(
     state: &AppState,
     record: &HistoryRecord,
@@ -171,14 +172,14 @@ async fn conclude(
 ) -> Result<(), ReconcileError> {
     state
         .store
-        .record_answer(
+        .conclude(
             &record.id,
+            record.outcome,
             outcome,
             &[],
             Some(&error),
-            None,
             state.clock.now(),
         )
-        .await
-        .map_err(Into::into)
+        .await?;
+    Ok(())
 }

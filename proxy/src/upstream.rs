@@ -166,12 +166,23 @@ impl Platform {
         path_and_query: &str,
         request_id: &str,
     ) -> Result<Answer, UpstreamError> {
-        match self.get_reply(path_and_query, request_id).await? {
-            Reply::Refused(answer) => Ok(answer),
-            Reply::Success(response) => read(response).await.map_err(|e| match e {
-                ReadFailure::TooLarge => UpstreamError::TooLarge,
-                ReadFailure::Transport(_) => unreachable(&e.describe()),
-            }),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let response = match self.get_reply(path_and_query, request_id, true).await? {
+                Reply::Refused(answer) => return Ok(answer),
+                Reply::Success(response) => response,
+            };
+            // A body cut off on the way is asked for again, like a failed call.
+            match read(response).await {
+                Ok(answer) => return Ok(answer),
+                Err(ReadFailure::TooLarge) => return Err(UpstreamError::TooLarge),
+                Err(e) if attempt < GET_ATTEMPTS => {
+                    tracing::debug!(attempt, "retrying GET {path_and_query}: {}", e.describe());
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) => return Err(unreachable(&e.describe())),
+            }
         }
     }
 
@@ -184,7 +195,7 @@ impl Platform {
         path_and_query: &str,
         request_id: &str,
     ) -> Result<Result<Streamed, Answer>, UpstreamError> {
-        let response = match self.get_reply(path_and_query, request_id).await? {
+        let response = match self.get_reply(path_and_query, request_id, false).await? {
             Reply::Refused(answer) => return Ok(Err(answer)),
             Reply::Success(response) => response,
         };
@@ -195,15 +206,27 @@ impl Platform {
             return Err(UpstreamError::TooLarge);
         }
         let (status, content_type) = head(&response);
-        let mut passed = 0;
-        let body = response.bytes_stream().map(move |chunk| {
-            let chunk = chunk.map_err(std::io::Error::other)?;
-            passed += chunk.len();
-            if passed > MAX_ANSWER_BYTES {
-                return Err(std::io::Error::other(UpstreamError::TooLarge));
-            }
-            Ok(chunk)
-        });
+        // No deadline for the whole body (a slow browser takes its time to read a large page),
+        // but the Platform may not fall silent longer than a GET may take, nor send past the cap.
+        let body =
+            futures::stream::unfold(Some((response.bytes_stream(), 0)), |state| async move {
+                let (mut chunks, passed) = state?;
+                let chunk = match tokio::time::timeout(GET_TIMEOUT, chunks.next()).await {
+                    Err(_) => Err(std::io::Error::other("the Platform stopped sending")),
+                    Ok(None) => return None,
+                    Ok(Some(chunk)) => chunk.map_err(std::io::Error::other),
+                };
+                match chunk {
+                    Ok(chunk) if passed + chunk.len() > MAX_ANSWER_BYTES => {
+                        Some((Err(std::io::Error::other(UpstreamError::TooLarge)), None))
+                    }
+                    Ok(chunk) => {
+                        let passed = passed + chunk.len();
+                        Some((Ok(chunk), Some((chunks, passed))))
+                    }
+                    Err(error) => Some((Err(error), None)),
+                }
+            });
         Ok(Ok(Streamed {
             status,
             content_type,
@@ -214,33 +237,39 @@ impl Platform {
     /// A GET until it succeeds (its body not read yet) or ends refused: retried on 5xx, 429
     /// (as long as the Platform asks for a short wait) and transport failures, the token
     /// refreshed once on an invalid-token answer.
+    /// With `whole`, the deadline covers the body too; without, only until the head arrives.
     async fn get_reply(
         &self,
         path_and_query: &str,
         request_id: &str,
+        whole: bool,
     ) -> Result<Reply, UpstreamError> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
             attempt += 1;
             let token = self.tokens.token().await?;
-            let request = self
+            let mut request = self
                 .request(
                     reqwest::Method::GET,
                     path_and_query,
                     token.expose_secret(),
                     request_id,
                 )
-                .header(header::ACCEPT, "application/json")
-                .timeout(GET_TIMEOUT);
+                .header(header::ACCEPT, "application/json");
+            if whole {
+                request = request.timeout(GET_TIMEOUT);
+            }
             let started = Instant::now();
-            let outcome = request.send().await;
+            let outcome = tokio::time::timeout(GET_TIMEOUT, request.send()).await;
             self.metrics.observe_upstream(started.elapsed());
             let retry_reason = match outcome {
-                Ok(response) if response.status().is_success() => {
+                Err(_) if attempt < GET_ATTEMPTS => "no answer in time".to_owned(),
+                Err(_) => return Err(unreachable("no answer in time")),
+                Ok(Ok(response)) if response.status().is_success() => {
                     return Ok(Reply::Success(response));
                 }
-                Ok(response) => {
+                Ok(Ok(response)) => {
                     let answer = read(response).await;
                     match answer {
                         Ok(answer)
@@ -277,8 +306,8 @@ impl Platform {
                         Err(e) => return Err(unreachable(&e.describe())),
                     }
                 }
-                Err(e) if attempt < GET_ATTEMPTS => describe(&e),
-                Err(e) => return Err(unreachable(&describe(&e))),
+                Ok(Err(e)) if attempt < GET_ATTEMPTS => describe(&e),
+                Ok(Err(e)) => return Err(unreachable(&describe(&e))),
             };
             tracing::debug!(attempt, "retrying GET {path_and_query}: {retry_reason}");
             tokio::time::sleep(backoff(attempt)).await;

@@ -128,6 +128,18 @@ pub enum StoreError {
     Corrupt { what: &'static str, why: String },
     #[error("cursor must be the nextCursor of a previous page")]
     InvalidCursor,
+    /// Another request with the same idempotency key wrote its record first (on this replica
+    /// or another).
+    #[error("the idempotency key is already taken")]
+    KeyTaken,
+}
+
+/// A failed insert: the unique idempotency key taken by a concurrent request, or another error.
+fn insert_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(database) if database.is_unique_violation() => StoreError::KeyTaken,
+        _ => StoreError::Database(error),
+    }
 }
 
 /// The answer an activation request got the first time, kept to replay it for its
@@ -191,6 +203,19 @@ pub trait HistoryStore: Send + Sync {
         request_hash: &str,
         first_answer: Option<&FirstAnswer>,
     ) -> Result<(), StoreError>;
+
+    /// What the reconciler concluded, written only if the record is still `expected`: its
+    /// sender (alive after all) may have recorded the Platform's answer meanwhile. Whether it was
+    /// written.
+    async fn conclude(
+        &self,
+        id: &str,
+        expected: Outcome,
+        outcome: Outcome,
+        orders: &[ActivationOrder],
+        error: Option<&ErrorBody>,
+        at: EpochMillis,
+    ) -> Result<bool, StoreError>;
 
     /// What became of an activation; `first_answer` is what its caller was told, kept only the
     /// first time (the reconciler learns outcomes later but told nobody).

@@ -183,7 +183,8 @@ impl HistoryStore for PostgresStore {
         .bind(json(&record.plan))
         .bind(&self.replica)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::insert_error)?;
         for (dataflow_id, segments) in &record.activation_info {
             for segment_id in segments {
                 sqlx::query(
@@ -200,6 +201,30 @@ impl HistoryStore for PostgresStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn conclude(
+        &self,
+        id: &str,
+        expected: Outcome,
+        outcome: Outcome,
+        orders: &[ActivationOrder],
+        error: Option<&ErrorBody>,
+        at: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let written = sqlx::query(
+            "UPDATE activations SET outcome = $1, orders = $2, error = $3, updated_at = $4
+             WHERE id = $5 AND outcome = $6",
+        )
+        .bind(outcome_text(outcome))
+        .bind(json(&orders))
+        .bind(error.map(json))
+        .bind(at.0)
+        .bind(id)
+        .bind(outcome_text(expected))
+        .execute(&self.pool)
+        .await?;
+        Ok(written.rows_affected() == 1)
     }
 
     async fn record_answer(

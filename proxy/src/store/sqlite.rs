@@ -161,7 +161,8 @@ impl HistoryStore for SqliteStore {
         .bind(json(&record.plan))
         .bind(&self.replica)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::insert_error)?;
         for (dataflow_id, segments) in &record.activation_info {
             for segment_id in segments {
                 sqlx::query("INSERT OR IGNORE INTO activation_entries (activation_id, dataflow_id, segment_id, segment_name) VALUES (?, ?, ?, ?)")
@@ -175,6 +176,30 @@ impl HistoryStore for SqliteStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn conclude(
+        &self,
+        id: &str,
+        expected: Outcome,
+        outcome: Outcome,
+        orders: &[ActivationOrder],
+        error: Option<&ErrorBody>,
+        at: EpochMillis,
+    ) -> Result<bool, StoreError> {
+        let written = sqlx::query(
+            "UPDATE activations SET outcome = ?, orders = ?, error = ?, updated_at = ?
+             WHERE id = ? AND outcome = ?",
+        )
+        .bind(outcome_text(outcome))
+        .bind(json(&orders))
+        .bind(error.map(json))
+        .bind(at.0)
+        .bind(id)
+        .bind(outcome_text(expected))
+        .execute(&self.pool)
+        .await?;
+        Ok(written.rows_affected() == 1)
     }
 
     async fn record_answer(

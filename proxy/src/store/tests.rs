@@ -449,3 +449,60 @@ async fn a_pending_activation_is_orphaned_when_its_sender_stops_beating() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_reconciler_never_overwrites_an_answer_its_sender_recorded_meanwhile() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        store
+            .insert(&record("late", "a"), None, "h", None)
+            .await
+            .unwrap();
+        // The sender, alive after all, records the Platform's answer first...
+        store
+            .record_answer(
+                "late",
+                Outcome::Accepted,
+                &[],
+                None,
+                None,
+                EpochMillis(2_000),
+            )
+            .await
+            .unwrap();
+        // ...then the reconciler, which read the record as pending, concludes.
+        let written = store
+            .conclude(
+                "late",
+                Outcome::Pending,
+                Outcome::Unknown,
+                &[],
+                None,
+                EpochMillis(3_000),
+            )
+            .await
+            .unwrap();
+        assert!(!written, "{}", backend.name);
+        let kept = store.get("late").await.unwrap().unwrap();
+        assert_eq!(kept.outcome, Outcome::Accepted, "{}", backend.name);
+    }
+}
+
+#[tokio::test]
+async fn a_second_record_under_one_idempotency_key_is_refused_as_taken() {
+    for backend in backends().await {
+        let store = backend.store.as_ref();
+        store
+            .insert(&record("first", "a"), Some("key"), "h", None)
+            .await
+            .unwrap();
+        let second = store
+            .insert(&record("second", "b"), Some("key"), "h", None)
+            .await;
+        assert!(
+            matches!(second, Err(StoreError::KeyTaken)),
+            "{}: {second:?}",
+            backend.name
+        );
+    }
+}
