@@ -270,7 +270,11 @@ impl Platform {
                     return Ok(Reply::Success(response));
                 }
                 Ok(Ok(response)) => {
-                    let answer = read(response).await;
+                    // A refusal is read whole to be explained, within a GET's time even when
+                    // the call itself has no deadline for its body.
+                    let answer = tokio::time::timeout(GET_TIMEOUT, read(response))
+                        .await
+                        .unwrap_or(Err(ReadFailure::Silent));
                     match answer {
                         Ok(answer)
                             if answer.status == StatusCode::UNAUTHORIZED
@@ -423,6 +427,8 @@ impl Platform {
 enum ReadFailure {
     Transport(reqwest::Error),
     TooLarge,
+    /// Nothing more came within a GET's time.
+    Silent,
 }
 
 impl ReadFailure {
@@ -430,6 +436,7 @@ impl ReadFailure {
         match self {
             Self::Transport(error) => describe(error),
             Self::TooLarge => format!("the answer was larger than {MAX_ANSWER_BYTES} bytes"),
+            Self::Silent => "the answer stopped coming".to_owned(),
         }
     }
 }
