@@ -14,14 +14,14 @@ use shared::portal::{
 };
 use shared::time::EpochMillis;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 use tokio::sync::Semaphore;
 
 use super::key_locks::KeyLocks;
-use super::sql::{self, PAGE_DEFAULT, PAGE_MAX, json};
+use super::sql::{self, PAGE_DEFAULT, PAGE_MAX};
 use super::{
     AttemptOutcome, FirstAnswer, HistoryStore, InFlight, KeyLock, KeyedRecord, Notification,
-    StoreError, outcome_text,
+    StoreError,
 };
 
 /// Connections of one replica.
@@ -83,6 +83,15 @@ fn lock_id(key: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().expect("a SHA-256 has 8 bytes"))
 }
 
+impl PostgresStore {
+    fn both(&self) -> sql::Both<'_, Postgres> {
+        sql::Both {
+            pool: &self.pool,
+            replica: &self.replica,
+        }
+    }
+}
+
 #[async_trait]
 impl HistoryStore for PostgresStore {
     async fn is_open(&self) -> bool {
@@ -124,15 +133,7 @@ impl HistoryStore for PostgresStore {
     }
 
     async fn heartbeat(&self, until: EpochMillis) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO replicas (id, alive_until) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until",
-        )
-        .bind(&self.replica)
-        .bind(until.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.both().heartbeat(until).await
     }
 
     async fn orphaned_pending(
@@ -160,47 +161,9 @@ impl HistoryStore for PostgresStore {
         request_hash: &str,
         first_answer: Option<&FirstAnswer>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO activations (id, created_at, updated_at, user_name, idempotency_key, request_hash, activation_info, outcome, orders, error, first_answer_status, first_answer_body, warnings, names, run_at, plan_info, sent_by)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .bind(&record.id)
-        .bind(record.created_at.0)
-        .bind(record.created_at.0)
-        .bind(&record.user)
-        .bind(idempotency_key)
-        .bind(request_hash)
-        .bind(json(&record.activation_info))
-        .bind(outcome_text(record.outcome))
-        .bind(json(&record.orders))
-        .bind(record.error.as_ref().map(json))
-        .bind(first_answer.map(|answer| i64::from(answer.status)))
-        .bind(first_answer.map(|answer| answer.body.as_str()))
-        .bind(json(&record.warnings))
-        .bind(json(&record.names))
-        .bind(record.plan.run_at.map(|at| at.0))
-        .bind(json(&record.plan))
-        .bind(&self.replica)
-        .execute(&mut *tx)
-        .await
-        .map_err(super::insert_error)?;
-        for (dataflow_id, segments) in &record.activation_info {
-            for segment_id in segments {
-                sqlx::query(
-                    "INSERT INTO activation_entries (activation_id, dataflow_id, segment_id, segment_name)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(&record.id)
-                .bind(dataflow_id)
-                .bind(segment_id)
-                .bind(record.names.segments.get(segment_id))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(())
+        self.both()
+            .insert(record, idempotency_key, request_hash, first_answer)
+            .await
     }
 
     async fn conclude(
@@ -212,19 +175,9 @@ impl HistoryStore for PostgresStore {
         error: Option<&ErrorBody>,
         at: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let written = sqlx::query(
-            "UPDATE activations SET outcome = $1, orders = $2, error = $3, updated_at = $4
-             WHERE id = $5 AND outcome = $6",
-        )
-        .bind(outcome_text(outcome))
-        .bind(json(&orders))
-        .bind(error.map(json))
-        .bind(at.0)
-        .bind(id)
-        .bind(outcome_text(expected))
-        .execute(&self.pool)
-        .await?;
-        Ok(written.rows_affected() == 1)
+        self.both()
+            .conclude(id, expected, outcome, orders, error, at)
+            .await
     }
 
     async fn record_answer(
@@ -236,98 +189,33 @@ impl HistoryStore for PostgresStore {
         first_answer: Option<&FirstAnswer>,
         at: EpochMillis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE activations SET outcome = $1, orders = $2, error = $3, updated_at = $4,
-                 first_answer_status = COALESCE(first_answer_status, $5),
-                 first_answer_body = COALESCE(first_answer_body, $6)
-             WHERE id = $7",
-        )
-        .bind(outcome_text(outcome))
-        .bind(json(&orders))
-        .bind(error.map(json))
-        .bind(at.0)
-        .bind(first_answer.map(|answer| i64::from(answer.status)))
-        .bind(first_answer.map(|answer| answer.body.as_str()))
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.both()
+            .record_answer(id, outcome, orders, error, first_answer, at)
+            .await
     }
 
     async fn by_idempotency_key(&self, key: &str) -> Result<Option<KeyedRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM activations WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(KeyedRecord {
-            record: sql::record(&row)?,
-            request_hash: row.try_get("request_hash")?,
-            first_answer: sql::first_answer(&row)?,
-        }))
+        self.both().by_idempotency_key(key).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<HistoryRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM activations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(sql::record).transpose()
+        self.both().get(id).await
     }
 
     async fn in_flight(&self, facts_read_from: EpochMillis) -> Result<Vec<InFlight>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.activation_id, e.dataflow_id, e.segment_id FROM activation_entries e
-             JOIN activations a ON a.id = e.activation_id
-             WHERE a.outcome IN ('pending', 'unknown')
-                OR (a.outcome = 'accepted' AND a.updated_at >= $1)",
-        )
-        .bind(facts_read_from.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(InFlight {
-                    activation_id: row.try_get("activation_id")?,
-                    dataflow_id: row.try_get("dataflow_id")?,
-                    segment_id: row.try_get("segment_id")?,
-                })
-            })
-            .collect()
+        self.both().in_flight(facts_read_from).await
     }
 
     async fn claimed_run_ids(&self, since: EpochMillis) -> Result<HashSet<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT orders FROM activations WHERE outcome = 'accepted' AND updated_at >= $1",
-        )
-        .bind(since.0)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut claimed = HashSet::new();
-        for row in rows {
-            claimed.extend(sql::run_ids(&row.try_get::<String, _>("orders")?)?);
-        }
-        Ok(claimed)
+        self.both().claimed_run_ids(since).await
     }
 
     async fn with_outcome(&self, outcome: Outcome) -> Result<Vec<HistoryRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM activations WHERE outcome = $1 ORDER BY created_at")
-            .bind(outcome_text(outcome))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(sql::record).collect()
+        self.both().with_outcome(outcome).await
     }
 
     async fn record_runs(&self, id: &str, runs: RunsSummary) -> Result<(), StoreError> {
-        sqlx::query("UPDATE activations SET runs_summary = $1, runs_state = $2 WHERE id = $3")
-            .bind(json(&runs))
-            .bind(runs.state().as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.both().record_runs(id, runs).await
     }
 
     async fn with_unfinished_runs(
@@ -352,34 +240,7 @@ impl HistoryStore for PostgresStore {
         notifications: &[Notification],
         notified: Option<(&str, EpochMillis)>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for n in notifications {
-            sqlx::query(
-                "INSERT INTO notifications (delivery_id, dedupe_key, record_id, event, target, body, created_at, next_attempt_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-            )
-            .bind(&n.delivery_id)
-            .bind(&n.dedupe_key)
-            .bind(&n.record_id)
-            .bind(&n.event)
-            .bind(&n.target)
-            .bind(&n.body)
-            .bind(n.created_at.0)
-            .bind(n.next_attempt_at.0)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some((record_id, at)) = notified {
-            sqlx::query(
-                "UPDATE activations SET notified_at = $1 WHERE id = $2 AND notified_at IS NULL",
-            )
-            .bind(at.0)
-            .bind(record_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.both().enqueue(notifications, notified).await
     }
 
     async fn not_notified(&self, since: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
@@ -423,34 +284,11 @@ impl HistoryStore for PostgresStore {
         delivery_id: &str,
         outcome: AttemptOutcome,
     ) -> Result<(), StoreError> {
-        let query = match &outcome {
-            AttemptOutcome::Delivered { at } => sqlx::query(
-                "UPDATE notifications SET attempts = attempts + 1, delivered_at = $1, last_error = NULL WHERE delivery_id = $2",
-            )
-            .bind(at.0),
-            AttemptOutcome::Retry { error, retry_at } => sqlx::query(
-                "UPDATE notifications SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 WHERE delivery_id = $3",
-            )
-            .bind(error.clone())
-            .bind(retry_at.0),
-            AttemptOutcome::GaveUp { error, at } => sqlx::query(
-                "UPDATE notifications SET attempts = attempts + 1, last_error = $1, gave_up_at = $2 WHERE delivery_id = $3",
-            )
-            .bind(error.clone())
-            .bind(at.0),
-        };
-        query.bind(delivery_id).execute(&self.pool).await?;
-        Ok(())
+        self.both().record_attempt(delivery_id, outcome).await
     }
 
     async fn notifications_of(&self, record_id: &str) -> Result<Vec<Notification>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM notifications WHERE record_id = $1 ORDER BY created_at, event, target",
-        )
-        .bind(record_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sql::notification).collect()
+        self.both().notifications_of(record_id).await
     }
 
     async fn transition(
@@ -461,20 +299,7 @@ impl HistoryStore for PostgresStore {
         plan: &PlanInfo,
         at: EpochMillis,
     ) -> Result<bool, StoreError> {
-        let moved = sqlx::query(
-            "UPDATE activations SET outcome = $1, plan_info = $2, run_at = $3, updated_at = $4, sent_by = $5
-             WHERE id = $6 AND outcome = $7",
-        )
-        .bind(outcome_text(to))
-        .bind(json(plan))
-        .bind(plan.run_at.map(|at| at.0))
-        .bind(at.0)
-        .bind(&self.replica)
-        .bind(id)
-        .bind(outcome_text(from))
-        .execute(&self.pool)
-        .await?;
-        Ok(moved.rows_affected() == 1)
+        self.both().transition(id, from, to, plan, at).await
     }
 
     async fn queued_parts(&self) -> Result<Vec<HistoryRecord>, StoreError> {
@@ -510,13 +335,7 @@ impl HistoryStore for PostgresStore {
     }
 
     async fn due_plans(&self, now: EpochMillis) -> Result<Vec<HistoryRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM activations WHERE outcome = 'scheduled' AND run_at <= $1 ORDER BY run_at",
-        )
-        .bind(now.0)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sql::record).collect()
+        self.both().due_plans(now).await
     }
 
     async fn daily(
