@@ -261,10 +261,17 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                                 <code>{row.id.clone()}</code>
                                             </span>
                                         </label>
-                                        <span class=move || badge.get().class()>
-                                            {move || view! { <Mark kind=badge.get().mark() /> }}
-                                            " " {move || badge.get().text()}
-                                        </span>
+                                        // One reactive closure for the badge, not one per attribute and
+                                        // child: a keystroke draws up to 50 rows, and every closure is an
+                                        // allocation and a dynamic call in the erased build.
+                                        {move || {
+                                            let badge = badge.get();
+                                            view! {
+                                                <span class=badge.class()>
+                                                    <Mark kind=badge.mark() /> " " {badge.text()}
+                                                </span>
+                                            }
+                                        }}
                                     </li>
                                 }
                             }
