@@ -18,6 +18,7 @@ use shared::time::EpochMillis;
 
 use shared::aep::flow::Flow;
 use shared::guardrails::DestinationKind;
+use shared::sandbox::Destination;
 
 use crate::dataset::STREAMING_DESTINATION;
 use crate::export::{Compression, FileType};
@@ -103,7 +104,7 @@ async fn load_entities(
     for raw in entities.flows {
         match serde_json::from_value::<Flow>(raw.clone()) {
             Ok(flow) => {
-                let destination = match DestinationKind::of(&flow) {
+                let destination = match Destination::of(&flow).kind() {
                     DestinationKind::Streaming { .. } => STREAMING_DESTINATION.to_owned(),
                     kind => kind.name().unwrap_or("Loaded destination").to_owned(),
                 };

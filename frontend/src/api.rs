@@ -3,20 +3,16 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use shared::aep::export_job::{ExportJob, ExportJobList};
-use shared::aep::flow::Flow;
-use shared::aep::run::{RUNS_IN_PROGRESS_PATH, Run, RunList, dataflow_runs_path};
-use shared::aep::segment::{Audience, AudienceList};
-use shared::facts::{self, DestinationFlowPages};
+use shared::aep::run::{Run, RunList, dataflow_runs_path};
+use shared::facts;
 use shared::plan::Plan;
 use shared::portal::{
     ErrorBody, ErrorCode, HistoryDay, HistoryDetail, HistoryPage, HistoryRecord, PlanRequest,
     Session,
 };
+use shared::sandbox::{AudienceSize, SandboxFacts};
 
 const PLATFORM: &str = "/api/platform";
-/// Enough pages of 100 for the Platform's limit of 4,000 audiences a sandbox.
-const MAX_AUDIENCE_PAGES: usize = 50;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem(pub ErrorBody);
@@ -58,54 +54,20 @@ pub async fn session() -> Result<Session, Problem> {
     get("/api/session").await
 }
 
-/// Every destination dataflow, across pages, as the proxy reads them for its guardrails.
-pub async fn destination_flows() -> Result<Vec<Flow>, Problem> {
-    let mut pages = DestinationFlowPages::new();
-    let mut flows = Vec::new();
-    while let Some(path) = pages.next_path() {
-        flows.extend(pages.read(get(&format!("{PLATFORM}{path}")).await?));
-    }
-    Ok(flows)
+/// The sandbox as the guardrails read it: destinations, runs in progress, export jobs, and the
+/// portal's own runs, in one compact answer computed by the proxy.
+pub async fn sandbox_facts() -> Result<SandboxFacts, Problem> {
+    get(shared::sandbox::PATH).await
 }
 
-/// Every audience with its size, across pages.
-pub async fn audiences() -> Result<Vec<Audience>, Problem> {
-    let mut audiences = Vec::new();
-    let mut start = 0;
-    for _ in 0..MAX_AUDIENCE_PAGES {
-        let page: AudienceList = get(&format!(
-            "{PLATFORM}/data/core/ups/audiences?start={start}&limit=100"
-        ))
-        .await?;
-        audiences.extend(page.children);
-        match page.page.and_then(|p| p.next).filter(|next| *next > 0) {
-            Some(next) => start = next,
-            None => break,
-        }
-    }
-    Ok(audiences)
-}
-
-pub async fn export_jobs() -> Result<Vec<ExportJob>, Problem> {
-    Ok(
-        get::<ExportJobList>(&format!("{PLATFORM}{}", facts::export_jobs_path()))
-            .await?
-            .records,
-    )
+/// Every audience's latest size, read by the proxy across the Platform's pages.
+pub async fn audience_sizes() -> Result<Vec<AudienceSize>, Problem> {
+    get(shared::sandbox::AUDIENCE_SIZES_PATH).await
 }
 
 pub async fn runs_of(dataflow_id: &str) -> Result<Vec<Run>, Problem> {
     Ok(
         get::<RunList>(&format!("{PLATFORM}{}", dataflow_runs_path(dataflow_id)))
-            .await?
-            .items,
-    )
-}
-
-/// The runs in progress on any dataflow (the newest hundred).
-pub async fn runs_in_progress() -> Result<Vec<Run>, Problem> {
-    Ok(
-        get::<RunList>(&format!("{PLATFORM}{RUNS_IN_PROGRESS_PATH}"))
             .await?
             .items,
     )
@@ -173,18 +135,6 @@ pub async fn record_action(
 
 pub async fn history(query: &str) -> Result<HistoryPage, Problem> {
     get(&format!("/api/history?{query}")).await
-}
-
-/// The runs of the portal's newest accepted activations: its own ad-hoc runs, which do not
-/// make a dataflow "processing a scheduled export".
-pub async fn portal_runs() -> Result<std::collections::HashSet<String>, Problem> {
-    let page = history("outcome=accepted&limit=100").await?;
-    Ok(page
-        .items
-        .iter()
-        .flat_map(|record| &record.orders)
-        .filter_map(|order| order.run_id().map(|id| id.to_string()))
-        .collect())
 }
 
 /// Per day in the browser's time zone: activations by outcome, profiles exported.

@@ -17,6 +17,7 @@ use shared::plan::Plan;
 use shared::portal::{
     ActivationRequest, ErrorBody, ErrorCode, HistoryRecord, Names, Outcome, PlanInfo, Role,
 };
+use shared::sandbox::SandboxFacts;
 
 use crate::auth::{User, require_json, sha256_hex};
 use crate::config::ApiVersion;
@@ -237,7 +238,7 @@ pub async fn dispatch(
     Ok(Dispatched::Answered { record_id, answer })
 }
 
-/// The facts as the guardrails read them: the Platform's, with the portal's own in-flight
+/// The guardrails' view of the sandbox: the Platform's facts, with the portal's own in-flight
 /// records (not `own_id`, the stored plan being sent) and the runs it started.
 pub async fn snapshot(
     state: &AppState,
@@ -245,6 +246,18 @@ pub async fn snapshot(
     facts_read_from: shared::time::EpochMillis,
     own_id: Option<&str>,
 ) -> Result<Snapshot, ApiError> {
+    Ok(sandbox_facts(state, facts, facts_read_from, own_id)
+        .await?
+        .snapshot())
+}
+
+/// The facts the guardrails judge by, as `GET /api/sandbox-facts` hands them to the browser.
+pub async fn sandbox_facts(
+    state: &AppState,
+    facts: &PlatformFacts,
+    facts_read_from: shared::time::EpochMillis,
+    own_id: Option<&str>,
+) -> Result<SandboxFacts, ApiError> {
     let portal_runs: Vec<RunInProgress> = state
         .store
         // Another replica's clock may be behind: its answer recorded just after our facts were
@@ -285,7 +298,11 @@ pub async fn snapshot(
         .cloned()
         .chain(portal_runs)
         .collect();
-    Ok(Snapshot::new(&facts.flows, runs, &facts.export_jobs).with_portal_runs(started_here))
+    let mut sandbox = SandboxFacts::read(&facts.flows, runs, &facts.export_jobs);
+    sandbox.portal_runs = started_here.into_iter().collect();
+    sandbox.portal_runs.sort();
+    sandbox.warnings = facts.warnings.clone();
+    Ok(sandbox)
 }
 
 /// A dataflow none of Adobe's documented signals classifies goes to the Platform, which

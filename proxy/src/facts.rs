@@ -5,10 +5,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
-use shared::aep::run::RunList;
+use shared::aep::run::{RUNS_IN_PROGRESS_PATH, RunList};
+use shared::aep::segment::{AUDIENCES_PATH, AudienceList};
 use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
 use shared::portal::Names;
+use shared::sandbox::{AudienceSize, MAX_AUDIENCE_PAGES};
 
 use crate::upstream::{Platform, UpstreamError};
 
@@ -21,14 +23,31 @@ pub struct PlatformFacts {
 }
 
 impl PlatformFacts {
+    /// The facts to judge `plan` by: its dataflows' runs, and its segments' on any dataflow.
     pub async fn gather(
         platform: &Platform,
         plan: &ActivationInfo,
         request_id: &str,
     ) -> Result<Self, UpstreamError> {
+        Self::gather_with_runs(platform, facts::run_queries(plan), request_id).await
+    }
+
+    /// The facts of the whole sandbox, for the browser: the newest runs in progress anywhere.
+    pub async fn gather_for_sandbox(
+        platform: &Platform,
+        request_id: &str,
+    ) -> Result<Self, UpstreamError> {
+        Self::gather_with_runs(platform, vec![RUNS_IN_PROGRESS_PATH.to_owned()], request_id).await
+    }
+
+    async fn gather_with_runs(
+        platform: &Platform,
+        run_queries: Vec<String>,
+        request_id: &str,
+    ) -> Result<Self, UpstreamError> {
         let (flows, runs, export_jobs) = tokio::join!(
             destination_flows(platform, request_id),
-            runs_in_progress(platform, plan, request_id),
+            runs_in_progress(platform, run_queries, request_id),
             latest_export_jobs(platform, request_id),
         );
         // Essential: without the dataflows (state, kind, mapped segments, schedules) no plan
@@ -84,10 +103,7 @@ impl PlatformFacts {
 
     /// The newest profile export job, whose id v1 adhocrun wants in `exportIds`.
     pub fn latest_profile_export(&self) -> Option<&ExportJob> {
-        self.export_jobs
-            .iter()
-            .filter(|j| j.is_profile_export())
-            .max_by(|a, b| (a.creation_time, &a.id).cmp(&(b.creation_time, &b.id)))
+        shared::sandbox::latest_profile_export(&self.export_jobs)
     }
 }
 
@@ -109,14 +125,12 @@ async fn destination_flows(
     Ok(flows)
 }
 
-/// A segment running on a dataflow outside the plan blocks it too (one ad-hoc run per audience),
-/// so the plan's segments are looked up on every dataflow as well as the plan's dataflows.
 async fn runs_in_progress(
     platform: &Platform,
-    plan: &ActivationInfo,
+    queries: Vec<String>,
     request_id: &str,
 ) -> Result<Vec<RunInProgress>, UpstreamError> {
-    let pages: Vec<RunList> = stream::iter(facts::run_queries(plan))
+    let pages: Vec<RunList> = stream::iter(queries)
         .map(|path| async move { platform.get_json::<RunList>(&path, request_id).await })
         .buffer_unordered(facts::QUERIES_AT_ONCE)
         .try_collect()
@@ -136,4 +150,27 @@ async fn latest_export_jobs(
         .get_json(&facts::export_jobs_path(), request_id)
         .await?;
     Ok(list.records)
+}
+
+/// Every audience's size, across the Platform's pages of 100.
+pub async fn audience_sizes(
+    platform: &Platform,
+    request_id: &str,
+) -> Result<Vec<AudienceSize>, UpstreamError> {
+    let mut sizes = Vec::new();
+    let mut start = 0;
+    for _ in 0..MAX_AUDIENCE_PAGES {
+        let page: AudienceList = platform
+            .get_json(
+                &format!("{AUDIENCES_PATH}?start={start}&limit=100"),
+                request_id,
+            )
+            .await?;
+        sizes.extend(page.children.iter().map(AudienceSize::of));
+        match page.page.and_then(|p| p.next).filter(|next| *next > start) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    Ok(sizes)
 }

@@ -44,7 +44,7 @@ fn bench(c: &mut Criterion) {
     let flows: Vec<Flow> = (0..DATAFLOWS)
         .map(|i| serde_json::from_value(flow_json(i)).unwrap())
         .collect();
-    let facts = Snapshot::new(&flows, [], &[]);
+    let facts = Snapshot::of_platform(&flows, [], &[]);
     let plan: ActivationInfo = (0..4)
         .map(|d| {
             let segments = flows[d]

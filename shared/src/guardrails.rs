@@ -14,7 +14,7 @@ use crate::aep::flow::FlowState;
 use crate::ids::SegmentId;
 use crate::time::EpochMillis;
 pub use destinations::DestinationKind;
-pub use snapshot::{Dataflow, MappedSegment, RunInProgress, Snapshot};
+pub use snapshot::{Dataflow, RunInProgress, Snapshot};
 pub use violation::{Messages, Violation, ViolationCode};
 
 /// The rules' numbers, configurable because Adobe's own have changed over time.
@@ -145,7 +145,12 @@ fn check_destination(
             found.push(about(ViolationCode::SegmentNotMapped));
             continue;
         };
-        if !mapped.schedule.as_ref().is_none_or(|s| s.covers(today)) {
+        if !mapped
+            .settings
+            .schedule
+            .as_ref()
+            .is_none_or(|s| s.covers(today))
+        {
             found.push(about(ViolationCode::OutOfSchedule));
         }
         if let Some(ready_at) = mapped.ready_at(limits).filter(|&ready_at| now < ready_at) {

@@ -10,4 +10,5 @@ pub mod ids;
 pub mod openapi;
 pub mod plan;
 pub mod portal;
+pub mod sandbox;
 pub mod time;

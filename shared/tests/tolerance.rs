@@ -9,7 +9,8 @@ use shared::aep::export_job::{ExportJobList, ExportJobStatus};
 use shared::aep::flow::{Flow, FlowList, FlowState};
 use shared::aep::run::{RunList, RunStatus};
 use shared::aep::segment::AudienceList;
-use shared::guardrails::{DestinationKind, Snapshot};
+use shared::guardrails::Snapshot;
+use shared::sandbox::Destination;
 
 /// Adobe's examples (aep-contracts §2.2, §2.4, §3.2, §3.4), trimmed.
 fn flow() -> Value {
@@ -220,7 +221,7 @@ proptest! {
         prop_assert_eq!(flow.state.as_str().eq_ignore_ascii_case(&raw), true);
         prop_assert_eq!(matches!(flow.state, FlowState::Other(_)), !known(&raw));
         // Whatever the state, the dataflow is judged (refused by name unless enabled).
-        prop_assert!(Snapshot::new(std::slice::from_ref(&flow), [], &[]).dataflow(&flow.id).is_some());
+        prop_assert!(Snapshot::of_platform(std::slice::from_ref(&flow), [], &[]).dataflow(&flow.id).is_some());
 
         let mut value = run();
         value["metrics"]["statusSummary"]["status"] = json!(raw);
@@ -269,7 +270,7 @@ proptest! {
             None => { selector.remove("exportMode"); }
         }
         let flow: Flow = serde_json::from_value(value).unwrap();
-        let kind = DestinationKind::of(&flow);
+        let kind = Destination::of(&flow).kind();
         // An export mode, even one never seen, marks a file destination; without any signal
         // the Platform decides.
         prop_assert_eq!(kind.is_unclassified(), mode.is_none());

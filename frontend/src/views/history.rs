@@ -189,7 +189,7 @@ pub fn HistoryView() -> impl IntoView {
             .map(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&address)));
     });
     // Names to choose from: the destinations and segments the Platform has now.
-    let flows = LocalResource::new(api::destination_flows);
+    let sandbox = LocalResource::new(api::sandbox_facts);
     // The answer carries the query it answers: a resource keeps its last value while a new one
     // loads, and rows of the previous filter must not pass for the new filter's result.
     let page = LocalResource::new(move || {
@@ -254,45 +254,41 @@ pub fn HistoryView() -> impl IntoView {
     // record's own names otherwise (renamed or deleted since).
     let current_names = Memo::new(move |_| {
         let mut names = Names::default();
-        if let Some(Ok(flows)) = flows.get() {
-            for flow in &flows {
+        sandbox.with(|sandbox| {
+            for destination in sandbox.iter().flatten().flat_map(|s| &s.destinations) {
                 names
                     .destinations
-                    .insert(flow.id.clone(), flow.name.clone());
-                for selector in flow.selectors() {
+                    .insert(destination.id.clone(), destination.name.clone());
+                for segment in &destination.segments {
                     names
                         .segments
-                        .insert(selector.id.clone(), selector.name.clone());
+                        .insert(segment.id.clone(), segment.name.clone());
                 }
             }
-        }
+        });
         names
     });
     let destinations = move || {
-        let mut known: Vec<(String, String)> = flows
-            .get()
-            .and_then(Result::ok)
-            .map(|flows| {
-                flows
-                    .iter()
-                    .map(|f| (f.id.clone(), f.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut known: Vec<(String, String)> = sandbox.with(|sandbox| {
+            sandbox
+                .iter()
+                .flatten()
+                .flat_map(|s| &s.destinations)
+                .map(|d| (d.id.clone(), d.name.clone()))
+                .collect()
+        });
         known.sort_by(|a, b| a.1.cmp(&b.1));
         known
     };
     let segment_names = move || {
-        let mut names: Vec<String> = flows
-            .get()
-            .and_then(Result::ok)
-            .map(|flows| {
-                flows
-                    .iter()
-                    .flat_map(|f| f.selectors().map(|s| s.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut names: Vec<String> = sandbox.with(|sandbox| {
+            sandbox
+                .iter()
+                .flatten()
+                .flat_map(|s| &s.destinations)
+                .flat_map(|d| d.segments.iter().map(|s| s.name.clone()))
+                .collect()
+        });
         names.sort();
         names.dedup();
         names

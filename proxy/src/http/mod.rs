@@ -8,6 +8,7 @@ mod history;
 mod observe;
 mod ops;
 mod platform;
+mod sandbox;
 mod session;
 
 use std::sync::Arc;
@@ -31,6 +32,11 @@ const BODY_LIMIT: usize = 256 * 1024;
 pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
     let api = Router::new()
         .route("/api/session", get(session::session))
+        .route(shared::sandbox::PATH, get(sandbox::sandbox_facts))
+        .route(
+            shared::sandbox::AUDIENCE_SIZES_PATH,
+            get(sandbox::audience_sizes),
+        )
         .route("/api/history", get(history::list))
         .route("/api/history.csv", get(history::csv))
         .route("/api/history/daily", get(history::daily))

@@ -11,6 +11,7 @@ mod operations;
 mod plans;
 mod platform_shapes;
 mod replicas;
+mod sandbox_facts;
 mod security;
 mod tokens;
 mod users;

@@ -226,7 +226,7 @@ pub struct SelectorValue {
     pub update_time: Option<EpochSecondsText>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Schedule {
     #[serde(default, skip_serializing_if = "Option::is_none")]

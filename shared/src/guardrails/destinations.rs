@@ -2,8 +2,6 @@
 //! read from the signals Adobe documents (aep-contracts §2.3): the destination's connection
 //! spec, the dataflow's flow spec, and the batch export settings its audiences carry.
 
-use crate::aep::flow::Flow;
-
 /// (connection spec id, destination name): FILEACT-DOC, MIGR-DOC, BATCH-API-DOC.
 pub const BATCH_FILE_CONNECTION_SPECS: &[(&str, &str)] = &[
     ("4fce964d-3f37-408f-9778-e597338a21ee", "Amazon S3"),
@@ -91,9 +89,13 @@ pub enum DestinationKind {
 }
 
 impl DestinationKind {
-    pub fn of(flow: &Flow) -> Self {
-        let connection_spec = flow.target_connection_spec_id().unwrap_or_default();
-        let flow_spec = flow.flow_spec.as_ref().map_or("", |spec| spec.id.as_str());
+    /// From the destination's connection spec, the dataflow's flow spec, and whether its
+    /// audiences carry batch export settings (asked only when neither spec decides).
+    pub fn classify(
+        connection_spec: &str,
+        flow_spec: &str,
+        batch_settings: impl FnOnce() -> bool,
+    ) -> Self {
         if let Some(name) = named(BATCH_FILE_CONNECTION_SPECS, connection_spec)
             .or_else(|| named(BATCH_FILE_FLOW_SPECS, flow_spec))
         {
@@ -102,12 +104,7 @@ impl DestinationKind {
         if let Some(name) = named(STREAMING_CONNECTION_SPECS, connection_spec) {
             return Self::Streaming { name };
         }
-        let batch_settings = flow.selectors().any(|s| {
-            s.export_mode.is_some()
-                || s.file_name_template.is_some()
-                || s.schedule.as_ref().is_some_and(|s| s.frequency.is_some())
-        });
-        if batch_settings {
+        if batch_settings() {
             Self::FileByMapping
         } else {
             Self::Unclassified
@@ -142,6 +139,8 @@ fn named(table: &[(&str, &'static str)], id: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aep::flow::Flow;
+    use crate::sandbox::Destination;
     use serde_json::json;
 
     fn flow(flow_spec: &str, connection_spec: &str, selector: serde_json::Value) -> Flow {
@@ -210,7 +209,7 @@ mod tests {
             ),
         ];
         for (flow, kind) in cases {
-            assert_eq!(DestinationKind::of(&flow), kind, "{flow:?}");
+            assert_eq!(Destination::of(&flow).kind(), kind, "{flow:?}");
         }
     }
 }

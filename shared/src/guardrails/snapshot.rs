@@ -3,11 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{DestinationKind, Limits};
+use serde::{Deserialize, Serialize};
+
+use super::DestinationKind;
 use crate::aep::export_job::{ExportJob, ExportJobId};
-use crate::aep::flow::{Flow, FlowState, Schedule};
+use crate::aep::flow::{Flow, FlowState};
 use crate::aep::run::Run;
-use crate::time::EpochMillis;
+use crate::sandbox::{Destination, MappedSegment, SandboxFacts};
 
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -29,22 +31,16 @@ pub struct Dataflow {
 }
 
 impl Dataflow {
-    pub fn from_flow(flow: &Flow) -> Self {
+    pub fn of(destination: &Destination) -> Self {
         Self {
-            id: flow.id.clone(),
-            name: flow.name.clone(),
-            state: flow.state.clone(),
-            kind: DestinationKind::of(flow),
-            segments: flow
-                .selectors()
-                .map(|s| {
-                    let mapped = MappedSegment {
-                        name: s.name.clone(),
-                        schedule: s.schedule.clone(),
-                        mapped_at: s.create_time.map(|t| t.to_millis()),
-                    };
-                    (s.id.clone(), mapped)
-                })
+            id: destination.id.clone(),
+            name: destination.name.clone(),
+            state: destination.state.clone(),
+            kind: destination.kind(),
+            segments: destination
+                .segments
+                .iter()
+                .map(|s| (s.id.clone(), s.clone()))
                 .collect(),
         }
     }
@@ -54,27 +50,9 @@ impl Dataflow {
     }
 }
 
-/// A segment as mapped to one dataflow.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MappedSegment {
-    pub name: String,
-    pub schedule: Option<Schedule>,
-    /// The selector's create time: when its first scheduled activation was set up.
-    pub mapped_at: Option<EpochMillis>,
-}
-
-impl MappedSegment {
-    /// When the first-activation wait ends; unknown create time means no wait can be shown.
-    pub fn ready_at(&self, limits: &Limits) -> Option<EpochMillis> {
-        Some(
-            self.mapped_at?
-                .plus_seconds(limits.first_activation_wait_seconds),
-        )
-    }
-}
-
 /// A run of a segment that has not finished: on the Platform, or one the portal just started.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RunInProgress {
     pub segment_id: String,
     pub dataflow_id: String,
@@ -102,10 +80,19 @@ impl RunInProgress {
 }
 
 impl Snapshot {
-    pub fn new(
+    /// The Platform's answers as they are, indexed: the proxy's path and the tests'.
+    pub fn of_platform(
         flows: &[Flow],
         runs_in_progress: impl IntoIterator<Item = RunInProgress>,
         export_jobs: &[ExportJob],
+    ) -> Self {
+        SandboxFacts::read(flows, runs_in_progress.into_iter().collect(), export_jobs).snapshot()
+    }
+
+    pub fn new(
+        destinations: &[Destination],
+        runs_in_progress: impl IntoIterator<Item = RunInProgress>,
+        blocking_export_jobs: Vec<ExportJobId>,
     ) -> Self {
         let mut runs: HashMap<String, Vec<RunInProgress>> = HashMap::new();
         for run in runs_in_progress {
@@ -116,16 +103,12 @@ impl Snapshot {
             }
         }
         Self {
-            dataflows: flows
+            dataflows: destinations
                 .iter()
-                .map(|f| (f.id.clone(), Dataflow::from_flow(f)))
+                .map(|d| (d.id.clone(), Dataflow::of(d)))
                 .collect(),
             runs_in_progress: runs,
-            blocking_export_jobs: export_jobs
-                .iter()
-                .filter(|j| j.blocks_adhoc_runs())
-                .map(|j| j.id.clone())
-                .collect(),
+            blocking_export_jobs,
             portal_runs: HashSet::new(),
         }
     }

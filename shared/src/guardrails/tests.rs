@@ -95,7 +95,7 @@ fn facts() -> Snapshot {
         run_id: "run-1".into(),
     };
     // The portal's own ad-hoc run: it blocks its segment, not the dataflow.
-    Snapshot::new(
+    Snapshot::of_platform(
         &sandbox(),
         [busy],
         &[export_job(7, ExportJobStatus::Succeeded)],
@@ -232,7 +232,7 @@ fn a_queued_or_running_scheduled_export_blocks_everything() {
         (ExportJobStatus::Processing, true),
         (ExportJobStatus::Failed, false),
     ] {
-        let facts = Snapshot::new(&sandbox(), [], &[export_job(42, status.clone())]);
+        let facts = Snapshot::of_platform(&sandbox(), [], &[export_job(42, status.clone())]);
         let violations = check(
             &plan(&[("s3", &["ready"])]),
             &facts,
@@ -256,7 +256,7 @@ fn wide_sandbox(segments: usize) -> (Snapshot, Vec<String>) {
         flow("a", "enabled", S3, ids.iter().map(|id| ready(id)).collect()),
         flow("b", "enabled", S3, ids.iter().map(|id| ready(id)).collect()),
     ];
-    (Snapshot::new(&flows, [], &[]), ids)
+    (Snapshot::of_platform(&flows, [], &[]), ids)
 }
 
 #[test]
@@ -372,7 +372,8 @@ fn a_run_found_by_two_queries_blocks_once() {
         dataflow_id: "s3".into(),
         run_id: id.into(),
     };
-    let snapshot = Snapshot::new(&sandbox(), [run("run-1"), run("run-1"), run("run-2")], &[]);
+    let snapshot =
+        Snapshot::of_platform(&sandbox(), [run("run-1"), run("run-1"), run("run-2")], &[]);
     let found: Vec<&str> = snapshot
         .runs_in_progress("busy")
         .iter()
@@ -387,7 +388,7 @@ fn a_dataflow_in_a_state_the_portal_does_not_know_is_kept_and_refused_by_name() 
         flow("draft", "draft", S3, vec![ready("ready")]),
         flow("updating", "UPDATING", S3, vec![ready("ready")]),
     ];
-    let facts = Snapshot::new(&flows, [], &[]);
+    let facts = Snapshot::of_platform(&flows, [], &[]);
     for (dataflow, state) in [("draft", "draft"), ("updating", "UPDATING")] {
         let violations = check(
             &plan(&[(dataflow, &["ready"])]),
@@ -415,7 +416,7 @@ fn a_run_the_portal_did_not_start_blocks_its_dataflow_as_a_scheduled_export() {
         dataflow_id: "s3".into(),
         run_id: "scheduled-1".into(),
     };
-    let facts = Snapshot::new(&sandbox(), [scheduled("ready"), scheduled("busy")], &[]);
+    let facts = Snapshot::of_platform(&sandbox(), [scheduled("ready"), scheduled("busy")], &[]);
     let violations = check(
         &plan(&[("s3", &["starts-today"])]),
         &facts,
@@ -442,7 +443,7 @@ fn a_run_the_portal_did_not_start_blocks_its_dataflow_as_a_scheduled_export() {
     );
     assert_eq!(codes(&violations), vec![ViolationCode::RunInProgress]);
     // The portal's own run of another segment does not block the dataflow.
-    let facts = Snapshot::new(&sandbox(), [scheduled("busy")], &[])
+    let facts = Snapshot::of_platform(&sandbox(), [scheduled("busy")], &[])
         .with_portal_runs(["scheduled-1".to_owned()]);
     assert_eq!(check_plan_with(&facts, &[("s3", &["ready"])]), vec![]);
 }
@@ -455,7 +456,7 @@ fn an_unclassified_destination_is_left_to_the_platform() {
         "not-a-documented-spec",
         vec![json!({"type": "PLATFORM_SEGMENT", "value": {"id": "ready", "name": "Ready"}})],
     )];
-    let facts = Snapshot::new(&flows, [], &[]);
+    let facts = Snapshot::of_platform(&flows, [], &[]);
     assert!(facts.dataflow("custom").unwrap().kind.is_unclassified());
     assert_eq!(check_plan_with(&facts, &[("custom", &["ready"])]), vec![]);
 }
@@ -470,7 +471,7 @@ fn a_run_that_names_no_audience_yet_still_holds_its_dataflow() {
         "id": "scheduled-2", "flowId": "s3", "metrics": {"statusSummary": {"status": "Processing"}}
     }))
     .unwrap();
-    let facts = Snapshot::new(&sandbox(), RunInProgress::of(&run), &[]);
+    let facts = Snapshot::of_platform(&sandbox(), RunInProgress::of(&run), &[]);
     assert_eq!(
         codes(&check_plan_with(&facts, &[("s3", &["ready"])])),
         vec![ViolationCode::DataflowRunProcessing]

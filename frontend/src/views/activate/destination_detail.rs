@@ -5,11 +5,11 @@ use leptos::prelude::*;
 use shared::aep::run::Run;
 
 use super::ActivateState;
-use super::facts::Destination;
 use crate::format;
 use crate::i18n::{Key, t};
 use crate::views::run_table::status_key;
 use crate::views::time::Time;
+use shared::sandbox::Destination;
 
 /// Runs listed: a day of hourly exports and then some.
 const RECENT_RUNS: usize = 25;
@@ -39,14 +39,14 @@ pub fn DestinationDetail(state: ActivateState) -> impl IntoView {
 #[component]
 fn Schedules(destination: Destination) -> impl IntoView {
     let open = RwSignal::new(false);
-    let count = destination.selectors.len();
+    let count = destination.segments.len();
     let rows = move || {
         open.get().then(|| {
             destination
-                .selectors
+                .segments
                 .iter()
                 .map(|s| {
-                    let schedule = s.schedule.clone().unwrap_or_default();
+                    let schedule = s.settings.schedule.clone().unwrap_or_default();
                     let text = |value: Option<String>| value.unwrap_or_else(|| "—".to_owned());
                     view! {
                         <tr>
@@ -55,8 +55,8 @@ fn Schedules(destination: Destination) -> impl IntoView {
                             <td>{text(schedule.end_date.map(|d| d.to_string()))}</td>
                             <td>{text(schedule.frequency)}</td>
                             <td>{text(schedule.start_time.map(|t| format!("{t} UTC")))}</td>
-                            <td>{text(s.export_mode.clone())}</td>
-                            <td><code>{text(s.file_name_template.clone())}</code></td>
+                            <td>{text(s.settings.export_mode.clone())}</td>
+                            <td><code>{text(s.settings.file_name_template.clone())}</code></td>
                         </tr>
                     }
                 })

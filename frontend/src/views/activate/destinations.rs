@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use shared::aep::flow::FlowState;
 use shared::guardrails::DestinationKind;
+use shared::sandbox::Destination;
 
 use super::ActivateState;
 use crate::i18n::{Key, t};
@@ -24,23 +25,47 @@ fn state_label(state: &FlowState) -> String {
     }
 }
 
+/// What the list shows of a destination: not its segments, which may be thousands.
+#[derive(Clone)]
+struct DestinationRow {
+    id: String,
+    name: String,
+    kind: DestinationKind,
+    state: FlowState,
+    segments: usize,
+    last_run: Option<String>,
+}
+
+impl DestinationRow {
+    fn of(destination: &Destination) -> Self {
+        Self {
+            id: destination.id.clone(),
+            name: destination.name.clone(),
+            kind: destination.kind(),
+            state: destination.state.clone(),
+            segments: destination.segments.len(),
+            last_run: destination.last_run.clone(),
+        }
+    }
+}
+
 #[component]
 pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
     let destinations = move || {
-        state
-            .facts
-            .get()
-            .map(|f| f.destinations.clone())
-            .unwrap_or_default()
+        state.facts.with(|facts| {
+            facts.as_ref().map_or_else(Vec::new, |f| {
+                f.destinations().iter().map(DestinationRow::of).collect()
+            })
+        })
     };
     view! {
         <section class="panel destinations" aria-labelledby="destinations-heading">
             <h2 id="destinations-heading">{move || t(Key::DestinationsTitle)}</h2>
             {move || destinations().is_empty().then(|| view! { <p>{t(Key::DestinationsEmpty)}</p> })}
-            {move || state.facts.get().and_then(|f| f.latest_export_job.clone()).map(|(id, status, known)| view! {
+            {move || state.facts.get().and_then(|f| f.sandbox.latest_export_job.clone()).map(|job| view! {
                 <p class="export-job">
-                    {t(Key::ExportJobLatest)} " " <code>{id}</code> " · " {status}
-                    {(!known).then(|| format!(" ({})", t(Key::ExportJobUnknownStatus)))}
+                    {t(Key::ExportJobLatest)} " " <code>{job.id.to_string()}</code> " · " {job.status}
+                    {(!job.known_status).then(|| format!(" ({})", t(Key::ExportJobUnknownStatus)))}
                 </p>
             })}
             <ul class="destination-list">
@@ -53,11 +78,11 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                             let id = id.clone();
                             move || state.selected.get().as_deref() == Some(id.as_str())
                         };
-                        let count = d.selectors.len();
+                        let count = d.segments;
                         let selected_mark = selected.clone();
                         let kind = d.kind.clone();
                         let flow_state = d.state.clone();
-                        let unclassified = d.kind.is_unclassified();
+                        let unclassified = kind.is_unclassified();
                         view! {
                             <li>
                                 <button

@@ -9,6 +9,7 @@ mod plan;
 mod segments;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use shared::aep::adhoc::ActivationInfo;
@@ -26,8 +27,6 @@ use segments::SegmentPicker;
 
 /// The key of [`ActivateState::runs`] for the runs of the plan's segments.
 pub const PLAN_SEGMENTS: &str = "plan segments";
-/// The key of [`ActivateState::runs`] for the runs in progress on any dataflow.
-const IN_PROGRESS: &str = "in progress";
 
 /// What the view's panels share, handed to each as a prop.
 #[derive(Clone, Copy)]
@@ -69,42 +68,33 @@ fn again_param() -> Option<String> {
 
 #[component]
 pub fn ActivateView() -> impl IntoView {
-    let flows = LocalResource::new(api::destination_flows);
-    let audiences = LocalResource::new(api::audiences);
-    let export_jobs = LocalResource::new(api::export_jobs);
-    let portal_runs = LocalResource::new(api::portal_runs);
-    let runs = RwSignal::new(BTreeMap::new());
-    // Advisory, like the export jobs: a segment running on another destination is marked
-    // before anyone presses Activate; the portal asks again when they do.
-    leptos::task::spawn_local(async move {
-        if let Ok(found) = api::runs_in_progress().await {
-            runs.update(|runs| {
-                runs.insert(IN_PROGRESS.to_owned(), found);
-            });
+    let sandbox = LocalResource::new(|| async { api::sandbox_facts().await.map(Arc::new) });
+    // Asked for once the sandbox facts are in: the pickers need those first, and forty of the
+    // Platform's audience pages read meanwhile on the same machine would delay them.
+    let sandbox_in = Memo::new(move |_| sandbox.with(Option::is_some));
+    let audiences = LocalResource::new(move || {
+        let ask = sandbox_in.get();
+        async move {
+            match ask {
+                true => Some(api::audience_sizes().await),
+                false => None,
+            }
         }
     });
-    // The export jobs and the portal's own runs are advisory: without them the pickers still
-    // draw, and the portal checks again (and the Platform refuses an activation during a
-    // scheduled export).
+    let runs = RwSignal::new(BTreeMap::new());
     let submitted = RwSignal::new(None::<orders::Submitted>);
     let facts = Memo::new(move |_| {
-        // The portal's own runs: its newest accepted records, and what was just sent from here.
-        let mut own = portal_runs.get()?.unwrap_or_default();
-        submitted.with(|s| {
-            own.extend(
-                s.iter()
-                    .flat_map(|s| &s.orders)
-                    .filter_map(|o| o.order.run_id().map(|id| id.to_string())),
-            );
+        let sandbox = sandbox.get()?.ok()?;
+        // What was just sent from here is the portal's own, before the portal's next answer.
+        let own: Vec<String> = submitted.with(|s| {
+            s.iter()
+                .flat_map(|s| &s.orders)
+                .filter_map(|o| o.order.run_id().map(|id| id.to_string()))
+                .collect()
         });
-        Facts::build(
-            flows.get()?.ok()?,
-            export_jobs.get()?.unwrap_or_default(),
-            &runs.get(),
-            own,
-        )
+        Some(Facts::build(sandbox, &runs.get(), own))
     });
-    let audience_index = Memo::new(move |_| audiences.get()?.ok().map(Audiences::new));
+    let audience_index = Memo::new(move |_| audiences.get()??.ok().map(Audiences::new));
     let plan = RwSignal::new(ActivationInfo::new());
     let selected = RwSignal::new(None);
     // "Activate again" from a record: its plan, loaded for review, never sent by itself.
@@ -132,7 +122,9 @@ pub fn ActivateView() -> impl IntoView {
         fn problem<T>(answer: &Option<Result<T, api::Problem>>) -> Option<api::Problem> {
             answer.as_ref()?.as_ref().err().cloned()
         }
-        flows.with(problem).or_else(|| audiences.with(problem))
+        sandbox
+            .with(problem)
+            .or_else(|| audiences.with(|a| problem(a.as_ref()?)))
     };
     // Whether the pickers can be drawn, not the facts themselves: new runs must update the
     // pickers in place, not rebuild them and lose the search, the confirmation and the focus.
@@ -142,10 +134,15 @@ pub fn ActivateView() -> impl IntoView {
             <h1 id="activate-heading">{move || t(Key::ActivateTitle)}</h1>
             <p class="intro">{move || t(Key::ActivateIntro)}</p>
             {move || again.get().then(|| view! { <p class="note" role="status">{t(Key::ActivateAgainLoaded)}</p> })}
+            // What the portal could not read of the sandbox: its checks are advisory without it.
+            {move || facts.with(|f| f.as_ref().map(|f| f.sandbox.warnings.clone()).unwrap_or_default())
+                .into_iter()
+                .map(|warning| view! { <p class="note" role="status">{warning}</p> })
+                .collect_view()}
             {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
                     <LoadFailed problem=problem retry=move || {
-                        flows.refetch();
+                        sandbox.refetch();
                         audiences.refetch();
                     } />
                 }.into_any(),

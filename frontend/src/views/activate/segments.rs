@@ -86,7 +86,7 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
             .destination(&dataflow)
             .map(|destination| {
                 destination
-                    .selectors
+                    .segments
                     .iter()
                     .map(|s| SegmentRow {
                         id: s.id.clone(),
@@ -236,9 +236,11 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                 let meta = {
                                     let id = row.id.clone();
                                     move || {
-                                        let audience = state.audiences.get().and_then(|a| a.get(&id).cloned());
-                                        let profiles = audience.as_ref().and_then(|a| a.total_profiles());
-                                        let evaluated = audience.as_ref().and_then(|a| a.evaluated_at());
+                                        let (profiles, evaluated) = state.audiences.with(|a| {
+                                            a.as_ref()
+                                                .and_then(|a| a.get(&id))
+                                                .map_or((None, None), |a| (a.profiles, a.evaluated_at))
+                                        });
                                         format!(
                                             "{}{}",
                                             profiles.map(|n| format!("{} {} · ", format::count(n), t(Key::SegmentsProfiles))).unwrap_or_default(),
