@@ -76,6 +76,14 @@ pub fn run(root: &Path) -> ExitCode {
     let built = report.phase("release build", || {
         check(build::frontend(root, &tools).and_then(|()| build::proxy(root)))
     });
+    report.phase("the browser bundle within its size budget", || {
+        if built {
+            check(crate::bundle::check_budget(root))
+        } else {
+            println!("skipped: the release build failed");
+            Counts::check(false)
+        }
+    });
     report.phase("deploy/ checked by systemd-analyze and nginx -t", || {
         if built {
             check(crate::deploy_check::check(root))
