@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use shared::portal::{Mode, Role};
 
-use crate::i18n::{Key, Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, tr, use_lang};
 use crate::router::{Link, Location, Page};
 use crate::session::{self, use_session};
 use crate::views::{
@@ -24,10 +24,10 @@ pub fn App() -> impl IntoView {
     view! {
             <DemoBanner />
             <header class="top-bar">
-                <p class="product">{move || t(Key::AppTitle)}</p>
-                <nav aria-label=move || t(Key::NavLabel)>
-                    <Link href="/activate">{move || t(Key::NavActivate)}</Link>
-                    <Link href="/history">{move || t(Key::NavHistory)}</Link>
+                <p class="product">{tr(Key::AppTitle)}</p>
+                <nav aria-label=tr(Key::NavLabel)>
+                    <Link href="/activate">{tr(Key::NavActivate)}</Link>
+                    <Link href="/history">{tr(Key::NavHistory)}</Link>
                 </nav>
                 <div class="top-bar-end">
                     <CurrentUser />
@@ -50,9 +50,7 @@ fn DemoBanner() -> impl IntoView {
     let session = use_session();
     move || {
         let demo = matches!(session.get(), Some(Ok(s)) if s.mode == Mode::Demo);
-        demo.then(
-            || view! { <p class="demo-banner" role="status">{move || t(Key::DemoBanner)}</p> },
-        )
+        demo.then(|| view! { <p class="demo-banner" role="status">{tr(Key::DemoBanner)}</p> })
     }
 }
 
@@ -72,7 +70,7 @@ fn CurrentUser() -> impl IntoView {
                     " · "
                     <span class="user-role">{move || t(role)}</span>
                     " · "
-                    <span class="sandbox">{move || t(Key::SessionSandbox)} " " {s.sandbox.clone()}</span>
+                    <span class="sandbox">{tr(Key::SessionSandbox)} " " {s.sandbox.clone()}</span>
                 </p>
             }
         })
@@ -84,7 +82,7 @@ fn LanguageSwitch() -> impl IntoView {
     let lang = use_lang();
     view! {
         <label class="language">
-            {move || t(Key::LangLabel)}
+            {tr(Key::LangLabel)}
             " "
             <select
                 prop:value=move || lang.get().code()

@@ -59,6 +59,12 @@ pub fn t(key: Key) -> &'static str {
     text(lang, key)
 }
 
+/// A text that follows the language, for a view. One closure type for every text: a closure
+/// written at each of a hundred places is a hundred types, each with its own rendering code.
+pub fn tr(key: Key) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    move || t(key)
+}
+
 /// Declares `Key`, one variant per text, and the table of their English and Korean words in the
 /// same order: a mistyped key does not compile and a text without both languages cannot ship.
 macro_rules! catalogue {

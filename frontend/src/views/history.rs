@@ -9,7 +9,7 @@ use shared::time::Date;
 
 use crate::api;
 use crate::format;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::router::Link;
 use crate::views::history_charts::HistoryCharts;
 use crate::views::loading::{LoadFailed, Loading, poll_while};
@@ -316,13 +316,13 @@ pub fn HistoryView() -> impl IntoView {
     };
     view! {
         <section aria-labelledby="history-heading">
-            <h1 id="history-heading">{move || t(Key::HistoryTitle)}</h1>
-            <p class="intro">{move || t(Key::HistoryIntro)}</p>
+            <h1 id="history-heading">{tr(Key::HistoryTitle)}</h1>
+            <p class="intro">{tr(Key::HistoryIntro)}</p>
             <form class="filters" on:submit=|ev| ev.prevent_default()>
-                <label for="filter-destination">{move || t(Key::HistoryFilterDestination)}</label>
+                <label for="filter-destination">{tr(Key::HistoryFilterDestination)}</label>
                 <select id="filter-destination" prop:value=move || filters.get().destination
                     on:change=move |ev| filters.update(|f| f.destination = event_target_value(&ev))>
-                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
+                    <option value="">{tr(Key::HistoryFilterAny)}</option>
                     {move || destinations().into_iter().map(|(id, name)| {
                         let selected = filters.with_untracked(|f| f.destination == id);
                         view! { <option value=id selected=selected>{name}</option> }
@@ -336,22 +336,22 @@ pub fn HistoryView() -> impl IntoView {
                 <datalist id="user-suggestions">
                     {move || users().into_iter().map(|user| view! { <option value=user></option> }).collect_view()}
                 </datalist>
-                <label for="filter-outcome">{move || t(Key::HistoryFilterOutcome)}</label>
+                <label for="filter-outcome">{tr(Key::HistoryFilterOutcome)}</label>
                 <select id="filter-outcome" prop:value=move || filters.get().outcome
                     on:change=move |ev| filters.update(|f| f.outcome = event_target_value(&ev))>
-                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
+                    <option value="">{tr(Key::HistoryFilterAny)}</option>
                     {[Outcome::Accepted, Outcome::Rejected, Outcome::Failed, Outcome::Unknown, Outcome::Pending, Outcome::Scheduled, Outcome::AwaitingApproval, Outcome::Cancelled].into_iter().map(|o| {
                         let value = serde_json::to_value(o).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                         view! { <option value=value>{move || t(outcome_key(o).0)}</option> }
                     }).collect_view()}
                 </select>
-                <label for="filter-runs">{move || t(Key::HistoryFilterRuns)}</label>
+                <label for="filter-runs">{tr(Key::HistoryFilterRuns)}</label>
                 <select id="filter-runs" prop:value=move || filters.get().runs
                     on:change=move |ev| filters.update(|f| f.runs = event_target_value(&ev))>
-                    <option value="">{move || t(Key::HistoryFilterAny)}</option>
-                    <option value="running">{move || t(Key::RunsRunning)}</option>
-                    <option value="failed">{move || t(Key::RunsSomeFailed)}</option>
-                    <option value="succeeded">{move || t(Key::RunsAllSucceeded)}</option>
+                    <option value="">{tr(Key::HistoryFilterAny)}</option>
+                    <option value="running">{tr(Key::RunsRunning)}</option>
+                    <option value="failed">{tr(Key::RunsSomeFailed)}</option>
+                    <option value="succeeded">{tr(Key::RunsAllSucceeded)}</option>
                 </select>
                 {text_field("from", Key::HistoryFilterFrom, None, |f| f.from.clone(), |f, v| f.from = v)}
                 {text_field("until", Key::HistoryFilterUntil, None, |f| f.until.clone(), |f, v| f.until = v)}
@@ -361,7 +361,7 @@ pub fn HistoryView() -> impl IntoView {
             <p class="export">
                 <a class="button" download="adhoc-activation-history.csv"
                     href=move || format!("/api/history.csv?{}", filters.with(|f| f.query(None)))>
-                    {move || t(Key::HistoryDownloadCsv)}
+                    {tr(Key::HistoryDownloadCsv)}
                 </a>
             </p>
             {move || stale.get().then(|| view! { <Loading /> })}
@@ -434,16 +434,16 @@ fn name_of(
 fn HistoryTable(records: Signal<Vec<HistoryRecord>>, current: Memo<Names>) -> impl IntoView {
     view! {
         <table class="history">
-            <caption>{move || t(Key::HistoryTitle)}</caption>
+            <caption>{tr(Key::HistoryTitle)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{move || t(Key::HistoryWhen)}</th>
-                    <th scope="col">{move || t(Key::HistoryWho)}</th>
-                    <th scope="col">{move || t(Key::HistoryDestinations)}</th>
-                    <th scope="col">{move || t(Key::HistorySegments)}</th>
-                    <th scope="col">{move || t(Key::HistoryOutcome)}</th>
-                    <th scope="col">{move || t(Key::HistoryRuns)}</th>
-                    <th scope="col">{move || t(Key::HistoryDetails)}</th>
+                    <th scope="col">{tr(Key::HistoryWhen)}</th>
+                    <th scope="col">{tr(Key::HistoryWho)}</th>
+                    <th scope="col">{tr(Key::HistoryDestinations)}</th>
+                    <th scope="col">{tr(Key::HistorySegments)}</th>
+                    <th scope="col">{tr(Key::HistoryOutcome)}</th>
+                    <th scope="col">{tr(Key::HistoryRuns)}</th>
+                    <th scope="col">{tr(Key::HistoryDetails)}</th>
                 </tr>
             </thead>
             <tbody>
@@ -474,7 +474,7 @@ fn HistoryTable(records: Signal<Vec<HistoryRecord>>, current: Memo<Names>) -> im
                                 <td>{segments}</td>
                                 <td><span class=format!("outcome outcome-{class}")>{move || t(key)}</span></td>
                                 <td>{move || runs().map(|(text, class)| view! { <span class=format!("runs runs-{class}")>{text}</span> })}</td>
-                                <td><Link href=format!("/history/{}", r.id)>{move || t(Key::HistoryDetails)}</Link></td>
+                                <td><Link href=format!("/history/{}", r.id)>{tr(Key::HistoryDetails)}</Link></td>
                             </tr>
                         }
                     }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::portal::HistoryDay;
 
 use crate::format;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 
 /// Days drawn at most: a month.
 const DAYS_SHOWN: usize = 31;
@@ -47,14 +47,14 @@ pub fn HistoryCharts(days: Signal<Vec<HistoryDay>>) -> impl IntoView {
                         </svg>
                     }
                 }}
-                <figcaption>{move || t(Key::ChartOutcomes)} " " <span class="legend-accepted">{move || t(Key::OutcomeAccepted)}</span> " · " <span class="legend-rejected">{move || t(Key::OutcomeRejected)}</span> " · " <span class="legend-other">{move || t(Key::ChartOther)}</span></figcaption>
+                <figcaption>{tr(Key::ChartOutcomes)} " " <span class="legend-accepted">{tr(Key::OutcomeAccepted)}</span> " · " <span class="legend-rejected">{tr(Key::OutcomeRejected)}</span> " · " <span class="legend-other">{tr(Key::ChartOther)}</span></figcaption>
                 <table class="visually-hidden">
-                    <caption>{move || t(Key::ChartOutcomes)}</caption>
+                    <caption>{tr(Key::ChartOutcomes)}</caption>
                     <thead><tr>
-                        <th scope="col">{move || t(Key::ChartDay)}</th>
-                        <th scope="col">{move || t(Key::OutcomeAccepted)}</th>
-                        <th scope="col">{move || t(Key::OutcomeRejected)}</th>
-                        <th scope="col">{move || t(Key::ChartOther)}</th>
+                        <th scope="col">{tr(Key::ChartDay)}</th>
+                        <th scope="col">{tr(Key::OutcomeAccepted)}</th>
+                        <th scope="col">{tr(Key::OutcomeRejected)}</th>
+                        <th scope="col">{tr(Key::ChartOther)}</th>
                     </tr></thead>
                     <tbody>
                         {move || shown().into_iter().map(|d| view! {
@@ -79,12 +79,12 @@ pub fn HistoryCharts(days: Signal<Vec<HistoryDay>>) -> impl IntoView {
                         </svg>
                     }
                 }}
-                <figcaption>{move || t(Key::ChartRecords)}</figcaption>
+                <figcaption>{tr(Key::ChartRecords)}</figcaption>
                 <table class="visually-hidden">
-                    <caption>{move || t(Key::ChartRecords)}</caption>
+                    <caption>{tr(Key::ChartRecords)}</caption>
                     <thead><tr>
-                        <th scope="col">{move || t(Key::ChartDay)}</th>
-                        <th scope="col">{move || t(Key::ChartProfiles)}</th>
+                        <th scope="col">{tr(Key::ChartDay)}</th>
+                        <th scope="col">{tr(Key::ChartProfiles)}</th>
                     </tr></thead>
                     <tbody>
                         {move || shown().into_iter().map(|d| view! {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::portal::{DeliveryState, HistoryDetail, HistoryRecord, NotificationState, Outcome};
 
 use crate::api;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::router::Link;
 use crate::session::{use_can_activate, use_session};
 use crate::views::history::{outcome_key, runs_text};
@@ -38,8 +38,8 @@ pub fn HistoryDetailView(id: String) -> impl IntoView {
     let reload = move || detail.refetch();
     view! {
         <section aria-labelledby="detail-heading">
-            <h1 id="detail-heading">{move || t(Key::DetailTitle)}</h1>
-            <Link href="/history">{move || t(Key::DetailBack)}</Link>
+            <h1 id="detail-heading">{tr(Key::DetailTitle)}</h1>
+            <Link href="/history">{tr(Key::DetailBack)}</Link>
             {move || match detail.get() {
                 None => view! { <Loading /> }.into_any(),
                 Some(Err(problem)) => view! { <LoadFailed problem=problem retry=move || detail.refetch() /> }.into_any(),
@@ -149,14 +149,14 @@ fn CopyableId(id: String) -> impl IntoView {
 fn Notifications(notifications: Vec<NotificationState>) -> impl IntoView {
     view! {
         <table class="notifications">
-            <caption>{move || t(Key::NotificationsTitle)}</caption>
+            <caption>{tr(Key::NotificationsTitle)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{move || t(Key::NotificationEvent)}</th>
-                    <th scope="col">{move || t(Key::NotificationReceiver)}</th>
-                    <th scope="col">{move || t(Key::NotificationState)}</th>
-                    <th scope="col">{move || t(Key::NotificationAttempts)}</th>
-                    <th scope="col">{move || t(Key::OrdersErrors)}</th>
+                    <th scope="col">{tr(Key::NotificationEvent)}</th>
+                    <th scope="col">{tr(Key::NotificationReceiver)}</th>
+                    <th scope="col">{tr(Key::NotificationState)}</th>
+                    <th scope="col">{tr(Key::NotificationAttempts)}</th>
+                    <th scope="col">{tr(Key::OrdersErrors)}</th>
                 </tr>
             </thead>
             <tbody>

@@ -6,12 +6,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 
 use crate::api::Problem;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, tr};
 use crate::views::problem::ProblemMessage;
 
 #[component]
 pub fn Loading() -> impl IntoView {
-    view! { <p role="status">{move || t(Key::CommonLoading)}</p> }
+    view! { <p role="status">{tr(Key::CommonLoading)}</p> }
 }
 
 /// The problem, and a button that asks again.
@@ -22,7 +22,7 @@ where
 {
     view! {
         <ProblemMessage problem=problem />
-        <button on:click=move |_| retry()>{move || t(Key::CommonRetry)}</button>
+        <button on:click=move |_| retry()>{tr(Key::CommonRetry)}</button>
     }
 }
 

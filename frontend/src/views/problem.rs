@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use shared::aep::adhoc::AdhocRunRejection;
 
 use crate::api::Problem;
-use crate::i18n::{Key, Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, tr, use_lang};
 
 #[component]
 pub fn ProblemMessage(problem: Problem) -> impl IntoView {
@@ -15,7 +15,7 @@ pub fn ProblemMessage(problem: Problem) -> impl IntoView {
     let violations = body.violations.clone();
     view! {
         <div class="problem" role="alert">
-            <p class="problem-title">{move || t(Key::CommonError)}</p>
+            <p class="problem-title">{tr(Key::CommonError)}</p>
             {move || match &rejection {
                 Some(AdhocRunRejection::RunAlreadyGoingOn { .. }) => view! { <p>{t(Key::ErrorRunGoingOn)}</p> }.into_any(),
                 Some(AdhocRunRejection::NotInDataflowOrOutOfSchedule { segments }) => {

@@ -5,7 +5,7 @@ use shared::aep::adhoc::ActivationOrder;
 use shared::aep::run::{Run, RunStatus};
 
 use crate::format;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderState {
@@ -50,15 +50,15 @@ pub fn RunTable(orders: Signal<Vec<OrderState>>, caption: Key) -> impl IntoView 
             <caption>{move || t(caption)}</caption>
             <thead>
                 <tr>
-                    <th scope="col">{move || t(Key::OrdersSegment)}</th>
-                    <th scope="col">{move || t(Key::OrdersDestination)}</th>
-                    <th scope="col">{move || t(Key::OrdersStatus)}</th>
-                    <th scope="col">{move || t(Key::OrdersRecords)}</th>
-                    <th scope="col">{move || t(Key::OrdersFiles)}</th>
-                    <th scope="col">{move || t(Key::OrdersBytes)}</th>
-                    <th scope="col">{move || t(Key::OrdersDuration)}</th>
-                    <th scope="col">{move || t(Key::OrdersErrors)}</th>
-                    <th scope="col">{move || t(Key::OrdersBars)}</th>
+                    <th scope="col">{tr(Key::OrdersSegment)}</th>
+                    <th scope="col">{tr(Key::OrdersDestination)}</th>
+                    <th scope="col">{tr(Key::OrdersStatus)}</th>
+                    <th scope="col">{tr(Key::OrdersRecords)}</th>
+                    <th scope="col">{tr(Key::OrdersFiles)}</th>
+                    <th scope="col">{tr(Key::OrdersBytes)}</th>
+                    <th scope="col">{tr(Key::OrdersDuration)}</th>
+                    <th scope="col">{tr(Key::OrdersErrors)}</th>
+                    <th scope="col">{tr(Key::OrdersBars)}</th>
                 </tr>
             </thead>
             <tbody>

@@ -6,7 +6,7 @@ use shared::aep::run::Run;
 
 use super::ActivateState;
 use crate::format;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::views::run_table::status_key;
 use crate::views::time::Time;
 use shared::sandbox::Destination;
@@ -25,7 +25,7 @@ pub fn DestinationDetail(state: ActivateState) -> impl IntoView {
             view! {
                 <section class="panel destination-detail" aria-labelledby="destination-detail-heading">
                     <h2 id="destination-detail-heading">
-                        {move || t(Key::DestinationDetailTitle)} ": " {destination.name.clone()}
+                        {tr(Key::DestinationDetailTitle)} ": " {destination.name.clone()}
                     </h2>
                     <Schedules destination=destination.clone() />
                     <RecentRuns state=state destination=destination />
@@ -70,16 +70,16 @@ fn Schedules(destination: Destination) -> impl IntoView {
             <summary>{move || format!("{} ({count})", t(Key::SchedulesCaption))}</summary>
             <div class="table-scroll">
                 <table class="schedules">
-                    <caption>{move || t(Key::SchedulesCaption)}</caption>
+                    <caption>{tr(Key::SchedulesCaption)}</caption>
                     <thead>
                         <tr>
-                            <th scope="col">{move || t(Key::OrdersSegment)}</th>
-                            <th scope="col">{move || t(Key::ScheduleStart)}</th>
-                            <th scope="col">{move || t(Key::ScheduleEnd)}</th>
-                            <th scope="col">{move || t(Key::ScheduleFrequency)}</th>
-                            <th scope="col">{move || t(Key::ScheduleTime)}</th>
-                            <th scope="col">{move || t(Key::ScheduleExportMode)}</th>
-                            <th scope="col">{move || t(Key::ScheduleFileName)}</th>
+                            <th scope="col">{tr(Key::OrdersSegment)}</th>
+                            <th scope="col">{tr(Key::ScheduleStart)}</th>
+                            <th scope="col">{tr(Key::ScheduleEnd)}</th>
+                            <th scope="col">{tr(Key::ScheduleFrequency)}</th>
+                            <th scope="col">{tr(Key::ScheduleTime)}</th>
+                            <th scope="col">{tr(Key::ScheduleExportMode)}</th>
+                            <th scope="col">{tr(Key::ScheduleFileName)}</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -127,16 +127,16 @@ fn RecentRuns(state: ActivateState, destination: Destination) -> impl IntoView {
     view! {
         <div class="table-scroll">
             <table class="recent-runs">
-                <caption>{move || t(Key::RecentRunsCaption)}</caption>
+                <caption>{tr(Key::RecentRunsCaption)}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{move || t(Key::RunStarted)}</th>
-                        <th scope="col">{move || t(Key::OrdersSegment)}</th>
-                        <th scope="col">{move || t(Key::OrdersStatus)}</th>
-                        <th scope="col">{move || t(Key::RunReceived)}</th>
-                        <th scope="col">{move || t(Key::RunActivated)}</th>
-                        <th scope="col">{move || t(Key::RunExcluded)}</th>
-                        <th scope="col">{move || t(Key::RunByCode)}</th>
+                        <th scope="col">{tr(Key::RunStarted)}</th>
+                        <th scope="col">{tr(Key::OrdersSegment)}</th>
+                        <th scope="col">{tr(Key::OrdersStatus)}</th>
+                        <th scope="col">{tr(Key::RunReceived)}</th>
+                        <th scope="col">{tr(Key::RunActivated)}</th>
+                        <th scope="col">{tr(Key::RunExcluded)}</th>
+                        <th scope="col">{tr(Key::RunByCode)}</th>
                     </tr>
                 </thead>
                 <tbody>

@@ -4,7 +4,7 @@ use shared::guardrails::DestinationKind;
 use shared::sandbox::Destination;
 
 use super::ActivateState;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::views::marks::{Mark, MarkKind};
 
 /// What kind of destination, as the portal could tell it.
@@ -60,7 +60,7 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
     };
     view! {
         <section class="panel destinations" aria-labelledby="destinations-heading">
-            <h2 id="destinations-heading">{move || t(Key::DestinationsTitle)}</h2>
+            <h2 id="destinations-heading">{tr(Key::DestinationsTitle)}</h2>
             {move || destinations().is_empty().then(|| view! { <p>{t(Key::DestinationsEmpty)}</p> })}
             {move || state.facts.get().and_then(|f| f.sandbox.latest_export_job.clone()).map(|job| view! {
                 <p class="export-job">
@@ -98,11 +98,11 @@ pub fn DestinationPicker(state: ActivateState) -> impl IntoView {
                                         {d.name.clone()}
                                     </span>
                                     <span class="destination-meta">
-                                        {move || kind_label(&kind)} " · " {move || state_label(&flow_state)} " · " {count} " " {move || t(Key::DestinationsSegments)}
+                                        {move || kind_label(&kind)} " · " {move || state_label(&flow_state)} " · " {count} " " {tr(Key::DestinationsSegments)}
                                         {d.last_run.clone().map(|r| format!(" · {r}"))}
                                     </span>
                                     {unclassified.then(|| view! {
-                                        <span class="destination-warning">{move || t(Key::DestinationUnclassifiedWarning)}</span>
+                                        <span class="destination-warning">{tr(Key::DestinationUnclassifiedWarning)}</span>
                                     })}
                                 </button>
                             </li>

@@ -16,7 +16,7 @@ use shared::aep::adhoc::ActivationInfo;
 use shared::aep::run::Run;
 
 use crate::api;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::views::loading::{LoadFailed, Loading};
 use destination_detail::DestinationDetail;
 use destinations::DestinationPicker;
@@ -131,8 +131,8 @@ pub fn ActivateView() -> impl IntoView {
     let loaded = Memo::new(move |_| facts.with(Option::is_some));
     view! {
         <section aria-labelledby="activate-heading" class="activate">
-            <h1 id="activate-heading">{move || t(Key::ActivateTitle)}</h1>
-            <p class="intro">{move || t(Key::ActivateIntro)}</p>
+            <h1 id="activate-heading">{tr(Key::ActivateTitle)}</h1>
+            <p class="intro">{tr(Key::ActivateIntro)}</p>
             {move || again.get().then(|| view! { <p class="note" role="status">{t(Key::ActivateAgainLoaded)}</p> })}
             // What the portal could not read of the sandbox: its checks are advisory without it.
             {move || facts.with(|f| f.as_ref().map(|f| f.sandbox.warnings.clone()).unwrap_or_default())

@@ -5,7 +5,7 @@ use shared::aep::adhoc::ActivationOrder;
 
 use super::ActivateState;
 use crate::api;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, tr};
 use crate::router::Link;
 use crate::views::loading::poll_while;
 use crate::views::run_table::{OrderState, RunTable};
@@ -98,9 +98,9 @@ pub fn OrdersPanel(state: ActivateState) -> impl IntoView {
     move || {
         state.submitted.get().map(|s| view! {
             <section class="panel orders" aria-labelledby="orders-heading">
-                <h2 id="orders-heading">{move || t(Key::OrdersHeading)}</h2>
+                <h2 id="orders-heading">{tr(Key::OrdersHeading)}</h2>
                 <RunTable orders=named caption=Key::OrdersTitle />
-                {s.history_link.map(|href| view! { <Link href=href>{move || t(Key::OrdersSeeHistory)}</Link> })}
+                {s.history_link.map(|href| view! { <Link href=href>{tr(Key::OrdersSeeHistory)}</Link> })}
             </section>
         })
     }

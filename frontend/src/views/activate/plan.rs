@@ -9,7 +9,7 @@ use shared::portal::Outcome;
 use super::orders::Submitted;
 use super::{ActivateState, PLAN_SEGMENTS};
 use crate::api::{self, Problem};
-use crate::i18n::{Key, Lang, t, use_lang};
+use crate::i18n::{Key, Lang, t, tr, use_lang};
 use crate::router::Link;
 use crate::session::{use_can_activate, use_limits};
 use crate::views::marks::{Mark, MarkKind};
@@ -164,7 +164,7 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
     view! {
         <section class="panel plan" aria-labelledby="plan-heading">
             <div class="plan-summary">
-                <h2 id="plan-heading">{move || t(Key::PlanTitle)}</h2>
+                <h2 id="plan-heading">{tr(Key::PlanTitle)}</h2>
                 <p class="plan-count" aria-live="polite">
                     {move || format!("{} / {} {}", count(), limits.get().max_entries, t(Key::PlanEntries))}
                 </p>
@@ -194,14 +194,14 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
                     disabled=move || blocked_reason().is_some() || sending.get()
                     on:click=open_confirmation
                 >
-                    {move || t(Key::ActivateButton)}
+                    {tr(Key::ActivateButton)}
                 </button>
                 <button
                     aria-expanded=move || scheduling.get().to_string()
                     disabled=move || !can_schedule() || sending.get()
                     on:click=move |_| scheduling.update(|s| *s = !*s)
                 >
-                    {move || t(Key::PlanSchedule)}
+                    {tr(Key::PlanSchedule)}
                 </button>
                 {move || can_split().then(|| view! {
                     <button disabled=move || sending.get() on:click=move |_| submit(None, true)>

@@ -10,7 +10,7 @@ use shared::time::EpochMillis;
 
 use super::ActivateState;
 use crate::format;
-use crate::i18n::{Key, t};
+use crate::i18n::{Key, t, tr};
 use crate::session::use_limits;
 use crate::views::marks::{Mark, MarkKind};
 
@@ -237,14 +237,14 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
     view! {
         <section class="panel segments" aria-labelledby="segments-heading">
             <h2 id="segments-heading">
-                {move || t(Key::SegmentsTitle)}
+                {tr(Key::SegmentsTitle)}
                 {move || state.selected.get().and_then(|d| state.facts.get()?.destination(&d).map(|d| format!(": {}", d.name)))}
             </h2>
             {move || match state.selected.get() {
                 None => view! { <p>{t(Key::SegmentsChooseDestination)}</p> }.into_any(),
                 Some(_) => view! {
                     <div class="segment-tools">
-                        <label for="segment-search">{move || t(Key::SegmentsSearch)}</label>
+                        <label for="segment-search">{tr(Key::SegmentsSearch)}</label>
                         <input
                             id="segment-search"
                             type="search"
@@ -258,8 +258,8 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                 search.set(event_target_value(&ev));
                             }
                         />
-                        <button on:click=select_all>{move || t(Key::SegmentsSelectAll)}</button>
-                        <button on:click=clear>{move || t(Key::SegmentsClear)}</button>
+                        <button on:click=select_all>{tr(Key::SegmentsSelectAll)}</button>
+                        <button on:click=clear>{tr(Key::SegmentsClear)}</button>
                         <p class="segment-count" aria-live="polite">
                             {move || format!("{} / {} {}", matching_count(), rows.with(Vec::len), t(Key::SegmentsShown))}
                         </p>
