@@ -48,8 +48,8 @@ async function user(n) {
   while (Date.now() < deadline) {
     const roll = Math.random();
     if (roll < 0.45) {
-      await timed("picker", () => fetch(`${PLATFORM}/data/foundation/flowservice/flows?property=inheritedAttributes.properties.isDestinationFlow==true`));
-      await timed("picker", () => fetch(`${PLATFORM}/data/core/ups/audiences?limit=100`));
+      await timed("picker", () => fetch(`${portal}/api/sandbox-facts`));
+      await timed("picker", () => fetch(`${portal}/api/audience-sizes`));
     } else if (roll < 0.9) {
       const page = await timed("history", () => fetch(`${portal}/api/history?limit=20`));
       const first = page?.ok ? (await page.json()).items[0] : null;

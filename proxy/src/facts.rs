@@ -1,16 +1,17 @@
-//! Fresh platform facts for the guardrails, asked for as `shared::facts` says (the browser asks
-//! the same way), over the proxy's own transport to the Platform.
+//! Fresh platform facts for the guardrails, asked for as `shared::facts` says, over the proxy's
+//! own transport to the Platform: for a plan before it is sent, and for the whole sandbox for
+//! the browser (`GET /api/sandbox-facts`).
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::export_job::{ExportJob, ExportJobList};
 use shared::aep::flow::Flow;
 use shared::aep::run::{RUNS_IN_PROGRESS_PATH, RunList};
-use shared::aep::segment::{AUDIENCES_PATH, AudienceList};
+use shared::aep::segment::{AUDIENCES_PATH, AudienceList, AudiencePage};
 use shared::facts::{self, DestinationFlowPages};
 use shared::guardrails::RunInProgress;
 use shared::portal::Names;
-use shared::sandbox::{AudienceSize, MAX_AUDIENCE_PAGES};
+use shared::sandbox::{AUDIENCE_PAGE, AudienceSize, MAX_AUDIENCE_PAGES};
 
 use crate::upstream::{Platform, UpstreamError};
 
@@ -152,25 +153,106 @@ async fn latest_export_jobs(
     Ok(list.records)
 }
 
-/// Every audience's size, across the Platform's pages of 100.
+/// Every audience's size, across the Platform's pages of 100. When the first page says how many
+/// there are, the rest are read a few at a time rather than one after another: forty pages in
+/// a row could outlast the request's own deadline.
 pub async fn audience_sizes(
     platform: &Platform,
     request_id: &str,
 ) -> Result<Vec<AudienceSize>, UpstreamError> {
-    let mut sizes = Vec::new();
-    let mut start = 0;
-    for _ in 0..MAX_AUDIENCE_PAGES {
-        let page: AudienceList = platform
-            .get_json(
-                &format!("{AUDIENCES_PATH}?start={start}&limit=100"),
+    let page = |start: u64| async move {
+        platform
+            .get_json::<AudienceList>(
+                &format!("{AUDIENCES_PATH}?start={start}&limit={AUDIENCE_PAGE}"),
                 request_id,
             )
-            .await?;
-        sizes.extend(page.children.iter().map(AudienceSize::of));
-        match page.page.and_then(|p| p.next).filter(|next| *next > start) {
+            .await
+    };
+    let first = page(0).await?;
+    let mut sizes: Vec<AudienceSize> = first.children.iter().map(AudienceSize::of).collect();
+    let mut start = match remaining_pages(&first.page.unwrap_or_default()) {
+        RemainingPages::None => return Ok(sizes),
+        RemainingPages::At(starts) => {
+            let pages: Vec<AudienceList> = stream::iter(starts)
+                .map(page)
+                .buffered(facts::QUERIES_AT_ONCE)
+                .try_collect()
+                .await?;
+            sizes.extend(pages.iter().flat_map(|p| &p.children).map(AudienceSize::of));
+            return Ok(sizes);
+        }
+        RemainingPages::FollowFrom(start) => start,
+    };
+    for _ in 1..MAX_AUDIENCE_PAGES {
+        let next = page(start).await?;
+        sizes.extend(next.children.iter().map(AudienceSize::of));
+        match next.page.and_then(|p| p.next).filter(|&next| next > start) {
             Some(next) => start = next,
             None => break,
         }
     }
     Ok(sizes)
+}
+
+#[derive(Debug, PartialEq)]
+enum RemainingPages {
+    None,
+    /// The starts of every other page, from the total the first page gives.
+    At(Vec<u64>),
+    /// No total: each page names the next.
+    FollowFrom(u64),
+}
+
+fn remaining_pages(first: &AudiencePage) -> RemainingPages {
+    let Some(step) = first.next.filter(|&next| next > 0) else {
+        return RemainingPages::None;
+    };
+    match first.total_count {
+        Some(total) => RemainingPages::At(
+            (1..MAX_AUDIENCE_PAGES as u64)
+                .map(|n| n * step)
+                .take_while(|&start| start < total)
+                .collect(),
+        ),
+        None => RemainingPages::FollowFrom(step),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first(next: Option<u64>, total: Option<u64>) -> AudiencePage {
+        AudiencePage {
+            next,
+            total_count: total,
+            ..AudiencePage::default()
+        }
+    }
+
+    #[test]
+    fn with_a_total_the_other_pages_are_known_at_once() {
+        assert_eq!(
+            remaining_pages(&first(Some(100), Some(350))),
+            RemainingPages::At(vec![100, 200, 300])
+        );
+        assert_eq!(
+            remaining_pages(&first(Some(100), Some(1_000_000))),
+            RemainingPages::At((1..MAX_AUDIENCE_PAGES as u64).map(|n| n * 100).collect()),
+            "bounded however many the Platform says it has"
+        );
+    }
+
+    #[test]
+    fn without_a_total_each_page_is_followed_and_without_a_next_there_is_no_more() {
+        assert_eq!(
+            remaining_pages(&first(Some(100), None)),
+            RemainingPages::FollowFrom(100)
+        );
+        assert_eq!(
+            remaining_pages(&first(Some(0), Some(50))),
+            RemainingPages::None
+        );
+        assert_eq!(remaining_pages(&first(None, None)), RemainingPages::None);
+    }
 }

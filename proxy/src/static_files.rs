@@ -17,6 +17,7 @@ use tower_http::{
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const REVALIDATE: &str = "no-cache";
+const ACTIVATE_PRELOAD: &str = "</api/sandbox-facts>; rel=preload; as=fetch; crossorigin=anonymous";
 
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -48,6 +49,7 @@ impl StaticFiles {
         Router::new()
             .fallback_service(files)
             .layer(middleware::from_fn(spa_routes_only))
+            .layer(middleware::from_fn(preload_activate_facts))
             .layer(middleware::from_fn(cache_control))
             .layer(CompressionLayer::new())
     }
@@ -64,6 +66,20 @@ async fn spa_routes_only(request: Request, next: Next) -> Response {
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if served_index && has_extension(&path) && !path.ends_with(".html") {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    response
+}
+
+/// The pages that open on the Activate view ask for the sandbox facts while the app downloads:
+/// the app's own request takes this answer. Other pages do not, since the facts cost the
+/// Platform a read of every destination dataflow.
+async fn preload_activate_facts(request: Request, next: Next) -> Response {
+    let activate = matches!(request.uri().path(), "/" | "/activate" | "/activate/");
+    let mut response = next.run(request).await;
+    if activate && response.status().is_success() {
+        response
+            .headers_mut()
+            .insert(header::LINK, HeaderValue::from_static(ACTIVATE_PRELOAD));
     }
     response
 }
@@ -150,6 +166,23 @@ mod tests {
         assert_eq!(cache(&response), REVALIDATE);
         let body = to_bytes(response.into_body(), 1024).await.unwrap();
         assert_eq!(&body[..], b"<html>app</html>");
+    }
+
+    #[tokio::test]
+    async fn only_the_activate_pages_preload_the_sandbox_facts() {
+        let dir = dist();
+        for path in ["/", "/activate"] {
+            let response = get(dir.path(), path).await;
+            assert_eq!(response.headers()[header::LINK], ACTIVATE_PRELOAD, "{path}");
+        }
+        for path in [
+            "/history",
+            "/history/42",
+            "/frontend-0123456789abcdef_bg.wasm",
+        ] {
+            let response = get(dir.path(), path).await;
+            assert!(response.headers().get(header::LINK).is_none(), "{path}");
+        }
     }
 
     #[tokio::test]

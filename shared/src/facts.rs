@@ -1,6 +1,7 @@
 //! What the guardrails need to know from the Platform, and how to ask for it: the requests and
-//! the paging, written once for the browser (which shows the guardrails live) and the proxy
-//! (which enforces them). Each side brings only its HTTP transport.
+//! the paging. The proxy reads the sandbox this way (and hands the browser the result, see
+//! `crate::sandbox`); the browser asks for a plan's runs as the proxy will, with
+//! [`run_queries`], just before a confirmation. Each side brings only its HTTP transport.
 //!
 //! Essential facts: the destination dataflows (their state, connection spec and mapped segments
 //! with schedules). Without them no plan can be judged, and an activation is refused. The runs

@@ -1,7 +1,9 @@
 //! `GET /api/sandbox-facts`: what the guardrails and the pickers know of the sandbox, read by
-//! the proxy from the Platform and handed to the browser in this compact form. The browser
-//! builds its [`Snapshot`] from exactly what the proxy builds its own from, so both judge a plan
-//! alike, and it never reads (or carries the code to read) a full page of 4,000 selectors.
+//! the proxy from the Platform and handed to the browser in this compact form. Both sides build
+//! their [`Snapshot`] from it with the same code, so both judge a plan alike; the runs differ
+//! only in which were asked for (here the newest in progress anywhere; before sending a plan,
+//! that plan's own run queries, which the browser also asks just before a confirmation). The
+//! browser never reads, or carries the code to read, a full page of 4,000 selectors.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,9 @@ use crate::time::EpochMillis;
 pub const PATH: &str = "/api/sandbox-facts";
 /// `GET`: [`AudienceSize`] of every audience, read by the proxy across the Platform's pages.
 pub const AUDIENCE_SIZES_PATH: &str = "/api/audience-sizes";
-/// Pages of 100 audiences read: the Platform's limit is 4,000 a sandbox.
+/// Audiences a page: the most the Platform gives.
+pub const AUDIENCE_PAGE: u64 = 100;
+/// Pages of audiences read: the Platform's limit is 4,000 a sandbox.
 pub const MAX_AUDIENCE_PAGES: usize = 50;
 
 /// An audience's latest evaluation: what an ad-hoc export writes.

@@ -98,17 +98,13 @@ pub fn write(inputs: &Inputs) -> Result<()> {
 /// What the browser may download, gzip -9 of the wasm, script and stylesheets together. The aim
 /// is 200 KB (issue 17); the budget is the size reached so far, lowered with each saving, so
 /// that no change makes the bundle bigger without someone deciding it should.
-pub const BUDGET_GZIP_BYTES: u64 = 345 * 1024;
+pub const BUDGET_GZIP_BYTES: u64 = 337 * 1024;
 pub const AIM_GZIP_BYTES: u64 = 200 * 1024;
 
-/// The bundle in `target/dist` against [`BUDGET_GZIP_BYTES`].
-pub fn check_budget(root: &Path) -> Result<()> {
-    let dist = root.join("target/dist");
+/// The bundle in `dist` against `budget` bytes of gzip.
+pub fn check_budget(dist: &Path, budget: u64) -> Result<()> {
     let mut total = 0;
-    for entry in std::fs::read_dir(&dist)
-        .map_err(|e| io(&dist, e))?
-        .flatten()
-    {
+    for entry in std::fs::read_dir(dist).map_err(|e| io(dist, e))?.flatten() {
         let path = entry.path();
         let shipped = path
             .extension()
@@ -121,16 +117,16 @@ pub fn check_budget(root: &Path) -> Result<()> {
     println!(
         "bundle: {:.1} KB gzip (budget {:.0} KB, aim {:.0} KB)",
         kb(total),
-        kb(BUDGET_GZIP_BYTES),
+        kb(budget),
         kb(AIM_GZIP_BYTES)
     );
-    if total > BUDGET_GZIP_BYTES {
+    if total > budget {
         return Err(Failure(format!(
             "the browser bundle is {:.1} KB gzip, over its budget of {:.0} KB: find what grew \
              with `twiggy top target/{}/wasm-release/frontend.wasm` and make it smaller, or \
              raise BUDGET_GZIP_BYTES in xtask/src/bundle.rs and say why",
             kb(total),
-            kb(BUDGET_GZIP_BYTES),
+            kb(budget),
             crate::toolchain::WASM_TARGET,
         )));
     }
@@ -235,9 +231,20 @@ mod tests {
 
     #[test]
     fn the_budget_counts_what_the_browser_downloads_compressed() {
-        let repetitive = vec![b'a'; 100_000];
-        let size = gzip_size(&repetitive);
-        assert!(size > 0 && size < 1_000, "{size}");
+        let dist = std::env::temp_dir().join(format!("xtask-budget-{}", std::process::id()));
+        std::fs::create_dir_all(&dist).unwrap();
+        let (wasm, js) = (vec![b'a'; 100_000], "x".repeat(50_000));
+        std::fs::write(dist.join("app.wasm"), &wasm).unwrap();
+        std::fs::write(dist.join("app.js"), &js).unwrap();
+        std::fs::write(dist.join("index.html"), "y".repeat(1_000_000)).unwrap();
+        let shipped = gzip_size(&wasm) + gzip_size(js.as_bytes());
+        assert!(shipped < 1_000, "compressed, {shipped} bytes");
+        let within = check_budget(&dist, shipped);
+        let over = check_budget(&dist, shipped - 1);
+        std::fs::remove_dir_all(&dist).unwrap();
+        assert!(within.is_ok());
+        let message = over.unwrap_err().0;
+        assert!(message.contains("over its budget"), "{message}");
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub fn run(root: &Path) -> ExitCode {
     });
     report.phase("the browser bundle within its size budget", || {
         if built {
-            check(crate::bundle::check_budget(root))
+            check(crate::bundle::check_budget(
+                &root.join("target/dist"),
+                crate::bundle::BUDGET_GZIP_BYTES,
+            ))
         } else {
             println!("skipped: the release build failed");
             Counts::check(false)

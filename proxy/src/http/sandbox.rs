@@ -1,6 +1,7 @@
 //! `GET /api/sandbox-facts`: the sandbox as the guardrails read it, for the browser's pickers
-//! and live checks. The proxy reads the Platform and adds its own in-flight activations exactly
-//! as it does before sending a plan, so the browser judges with the same facts.
+//! and live checks. The proxy reads the Platform and adds its own in-flight activations and
+//! started runs with the code it judges a plan with before sending it; only the runs asked for
+//! differ (the newest in progress, not a plan's own queries).
 
 use std::sync::Arc;
 
@@ -24,8 +25,8 @@ pub async fn sandbox_facts(
     ))
 }
 
-/// Sizes arrive after the pickers can already be used: a separate, slower answer (up to 40 of
-/// the Platform's pages).
+/// Sizes arrive after the pickers can already be used: a separate, slower answer (up to
+/// `MAX_AUDIENCE_PAGES` of the Platform's pages).
 pub async fn audience_sizes(
     State(state): State<Arc<AppState>>,
     user: auth::User,

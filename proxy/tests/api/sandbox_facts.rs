@@ -6,6 +6,10 @@ use shared::aep::adhoc::ActivationInfo;
 use shared::guardrails::{self, Limits};
 use shared::sandbox::{AUDIENCE_SIZES_PATH, AudienceSize, PATH, SandboxFacts};
 
+use proxy::ApiVersion;
+use proxy::AuthMode;
+use proxy::auth::TokenUser;
+
 use crate::helpers::TestPortal;
 
 const ACTIVATOR: &str = "activator-token";
@@ -166,15 +170,28 @@ async fn advisory_facts_that_cannot_be_read_are_warnings_and_the_dataflows_are_e
 }
 
 #[tokio::test]
-async fn without_a_session_there_are_no_facts() {
-    let portal = TestPortal::start().await;
-    let response = portal
-        .client
-        .get(format!("{}{PATH}", portal.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+async fn without_a_session_or_a_role_there_are_no_facts_and_no_sizes() {
+    let nobody = TokenUser {
+        name: "nobody".into(),
+        sha256: proxy::auth::sha256_hex("nobody-token"),
+        roles: Vec::new(),
+    };
+    let portal = TestPortal::start_with(AuthMode::Token(vec![nobody]), ApiVersion::V2).await;
+    for path in [PATH, AUDIENCE_SIZES_PATH] {
+        let anonymous = portal
+            .client
+            .get(format!("{}{path}", portal.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let without_role = portal.get(path, "nobody-token").send().await.unwrap();
+        assert_eq!(without_role.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(
+        portal.platform_log().await.is_empty(),
+        "nothing was asked of the Platform"
+    );
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use shared::aep::adhoc::ActivationInfo;
 use shared::aep::run::Run;
+use shared::sandbox::SandboxFacts;
 
 use crate::api;
 use crate::i18n::{Key, t, tr};
@@ -31,6 +32,8 @@ pub const PLAN_SEGMENTS: &str = "plan segments";
 /// What the view's panels share, handed to each as a prop.
 #[derive(Clone, Copy)]
 pub struct ActivateState {
+    /// The portal's answer; [`ActivateState::facts`] is what the views read.
+    sandbox: RwSignal<Option<Result<Arc<SandboxFacts>, api::Problem>>>,
     pub facts: Memo<Option<Facts>>,
     /// Sizes and evaluation times; they arrive after the pickers can already be used.
     pub audiences: Memo<Option<Audiences>>,
@@ -43,6 +46,15 @@ pub struct ActivateState {
 }
 
 impl ActivateState {
+    /// Reads the sandbox facts again, keeping the ones shown if that fails: the portal's own
+    /// activations in flight when the page loaded have ended since, and must not hold their
+    /// segments in the browser until a reload.
+    pub async fn refresh_sandbox(self) {
+        if let Ok(fresh) = api::sandbox_facts().await {
+            self.sandbox.set(Some(Ok(Arc::new(fresh))));
+        }
+    }
+
     /// Loads (again) the runs of a dataflow, for the "run in progress" guardrail.
     pub fn load_runs(self, dataflow_id: String) {
         leptos::task::spawn_local(async move {
@@ -68,10 +80,17 @@ fn again_param() -> Option<String> {
 
 #[component]
 pub fn ActivateView() -> impl IntoView {
-    let sandbox = LocalResource::new(|| async { api::sandbox_facts().await.map(Arc::new) });
+    let sandbox = RwSignal::new(None::<Result<Arc<SandboxFacts>, api::Problem>>);
+    let load_sandbox = move || {
+        sandbox.set(None);
+        leptos::task::spawn_local(async move {
+            sandbox.set(Some(api::sandbox_facts().await.map(Arc::new)));
+        });
+    };
+    load_sandbox();
     // Asked for once the sandbox facts are in: the pickers need those first, and forty of the
     // Platform's audience pages read meanwhile on the same machine would delay them.
-    let sandbox_in = Memo::new(move |_| sandbox.with(Option::is_some));
+    let sandbox_in = Memo::new(move |_| sandbox.with(|s| matches!(s, Some(Ok(_)))));
     let audiences = LocalResource::new(move || {
         let ask = sandbox_in.get();
         async move {
@@ -110,6 +129,7 @@ pub fn ActivateView() -> impl IntoView {
         });
     }
     let state = ActivateState {
+        sandbox,
         facts,
         audiences: audience_index,
         runs,
@@ -117,15 +137,9 @@ pub fn ActivateView() -> impl IntoView {
         plan,
         submitted,
     };
-    let load_error = move || {
-        // `with`, not `get`: the answers hold thousands of flows and audiences.
-        fn problem<T>(answer: &Option<Result<T, api::Problem>>) -> Option<api::Problem> {
-            answer.as_ref()?.as_ref().err().cloned()
-        }
-        sandbox
-            .with(problem)
-            .or_else(|| audiences.with(|a| problem(a.as_ref()?)))
-    };
+    let load_error = move || sandbox.with(|s| s.as_ref()?.as_ref().err().cloned());
+    // Sizes are for information: without them the pickers still work.
+    let sizes_error = move || audiences.with(|a| a.as_ref()?.as_ref()?.as_ref().err().cloned());
     // Whether the pickers can be drawn, not the facts themselves: new runs must update the
     // pickers in place, not rebuild them and lose the search, the confirmation and the focus.
     let loaded = Memo::new(move |_| facts.with(Option::is_some));
@@ -139,12 +153,14 @@ pub fn ActivateView() -> impl IntoView {
                 .into_iter()
                 .map(|warning| view! { <p class="note" role="status">{warning}</p> })
                 .collect_view()}
+            {move || sizes_error().map(|problem| view! {
+                <div class="note">
+                    <LoadFailed problem=problem retry=move || audiences.refetch() />
+                </div>
+            })}
             {move || match (load_error(), loaded.get()) {
                 (Some(problem), _) => view! {
-                    <LoadFailed problem=problem retry=move || {
-                        sandbox.refetch();
-                        audiences.refetch();
-                    } />
+                    <LoadFailed problem=problem retry=load_sandbox />
                 }.into_any(),
                 (None, false) => view! { <Loading /> }.into_any(),
                 (None, true) => view! {

@@ -72,12 +72,14 @@ pub fn PlanPanel(state: ActivateState) -> impl IntoView {
     });
     // The pickers know the runs of the dataflows shown; a segment may be running on another.
     // Just before the confirmation the browser asks for the runs exactly as the proxy will
-    // (shared::facts::run_queries); if the look fails, the portal still checks on its side.
+    // (shared::facts::run_queries), and for the sandbox facts again; if a look fails, the
+    // portal still checks on its side.
     let open_confirmation = move |_| {
         let plan = state.plan.get_untracked();
         checking.set(true);
         leptos::task::spawn_local(async move {
-            if let Ok(runs) = api::runs_for(&plan).await {
+            let (runs, ()) = futures::join!(api::runs_for(&plan), state.refresh_sandbox());
+            if let Ok(runs) = runs {
                 state.runs.update(|known| {
                     known.insert(PLAN_SEGMENTS.to_owned(), runs);
                 });

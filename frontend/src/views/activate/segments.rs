@@ -53,17 +53,6 @@ impl Badge {
     }
 }
 
-/// A segment as drawn, its language's texts included.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct DrawnRow {
-    id: String,
-    name: String,
-    /// Size and evaluation time, once the sizes are in.
-    meta: String,
-    badge: Badge,
-    badge_text: String,
-}
-
 /// "12,345 profiles · evaluated 30 Nov 09:00 · ", or nothing before the sizes are in.
 fn meta(size: Option<&AudienceSize>) -> String {
     let Some(size) = size else {
@@ -166,28 +155,14 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    // Each drawn row carries all it shows and is keyed by it: a row whose size or badge
-    // changes is drawn again, and no row holds reactive closures of its own, which a keystroke
-    // drawing 50 new rows would have to create.
     let drawn = move || {
         let limit = shown.get();
-        let sizes = state.audiences.get();
         matching.with(|matching| {
             rows.with(|rows| {
                 matching
                     .iter()
                     .take(limit)
-                    .map(|&position| {
-                        let row = &rows[position];
-                        let badge = badge_of(&row.id);
-                        DrawnRow {
-                            id: row.id.clone(),
-                            name: row.name.clone(),
-                            meta: meta(sizes.as_ref().and_then(|s| s.get(&row.id))),
-                            badge_text: badge.text(),
-                            badge,
-                        }
-                    })
+                    .map(|&position| rows[position].clone())
                     .collect::<Vec<_>>()
             })
         })
@@ -268,11 +243,21 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                     <ul class="segment-list">
                         <For
                             each=drawn
-                            key=DrawnRow::clone
+                            key=|row| row.id.clone()
                             children=move |row| {
                                 let checkbox_id = format!("segment-{}", row.id);
                                 let id = row.id.clone();
                                 let id_for_change = row.id.clone();
+                                let badge = Memo::new({
+                                    let id = row.id.clone();
+                                    move |_| badge_of(&id)
+                                });
+                                // Sizes arrive after the pickers: the text follows them, and the
+                                // row (with the focus it may hold) stays.
+                                let meta = {
+                                    let id = row.id.clone();
+                                    move || state.audiences.with(|a| meta(a.as_ref().and_then(|a| a.get(&id))))
+                                };
                                 view! {
                                     <li class="segment">
                                         <input
@@ -282,15 +267,23 @@ pub fn SegmentPicker(state: ActivateState) -> impl IntoView {
                                             on:change=move |ev| toggle(id_for_change.clone(), event_target_checked(&ev))
                                         />
                                         <label for=checkbox_id>
-                                            <span class="segment-name">{row.name}</span>
+                                            <span class="segment-name">{row.name.clone()}</span>
                                             <span class="segment-meta">
-                                                {row.meta}
-                                                <code>{row.id}</code>
+                                                {meta}
+                                                <code>{row.id.clone()}</code>
                                             </span>
                                         </label>
-                                        <span class=row.badge.class()>
-                                            <Mark kind=row.badge.mark() /> " " {row.badge_text}
-                                        </span>
+                                        // One reactive closure for the badge, not one per attribute and
+                                        // child: every closure is an allocation and a dynamic call once
+                                        // components are type-erased.
+                                        {move || {
+                                            let badge = badge.get();
+                                            view! {
+                                                <span class=badge.class()>
+                                                    <Mark kind=badge.mark() /> " " {badge.text()}
+                                                </span>
+                                            }
+                                        }}
                                     </li>
                                 }
                             }
