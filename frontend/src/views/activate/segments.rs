@@ -82,8 +82,8 @@ pub struct SegmentRow {
 /// Rows drawn at once: a search narrows 4,000 segments faster than a scroll bar. The keystroke
 /// that replaces every drawn row (typing "…01" over the bulk destination) is mostly the
 /// browser's DOM, style and layout work per row: with the components type-erased it took
-/// 16.8–21.4 ms for 50 rows, over one 16.7 ms frame, and 14.2–14.9 ms for 30 (one outlier of
-/// 20.2), which are three screens of the list; "Show more" draws the rest.
+/// 16.8–21.4 ms for 50 rows, over one 16.7 ms frame, and 11.8–14.7 ms for 30 (one round of five
+/// at 17.2), which are three screens of the list; "Show more" draws the rest.
 const SHOWN_AT_ONCE: usize = 30;
 
 #[component]
