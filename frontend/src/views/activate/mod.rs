@@ -137,7 +137,9 @@ pub fn ActivateView() -> impl IntoView {
         plan,
         submitted,
     };
-    let load_error = move || sandbox.with(|s| s.as_ref()?.as_ref().err().cloned());
+    // Memos, so that new facts (a refresh before a confirmation) do not redraw the panels: the
+    // view below follows only whether there is a problem.
+    let load_error = Memo::new(move |_| sandbox.with(|s| s.as_ref()?.as_ref().err().cloned()));
     // Sizes are for information: without them the pickers still work.
     let sizes_error = move || audiences.with(|a| a.as_ref()?.as_ref()?.as_ref().err().cloned());
     // Whether the pickers can be drawn, not the facts themselves: new runs must update the
@@ -158,7 +160,7 @@ pub fn ActivateView() -> impl IntoView {
                     <LoadFailed problem=problem retry=move || audiences.refetch() />
                 </div>
             })}
-            {move || match (load_error(), loaded.get()) {
+            {move || match (load_error.get(), loaded.get()) {
                 (Some(problem), _) => view! {
                     <LoadFailed problem=problem retry=load_sandbox />
                 }.into_any(),
