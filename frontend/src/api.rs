@@ -28,12 +28,12 @@ impl Problem {
     }
 }
 
-async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> Result<T, Problem> {
+/// The body of a successful answer, or the portal's problem. One function for every call: only
+/// the parsing that follows is compiled once per type.
+async fn body(response: Result<Response, gloo_net::Error>) -> Result<String, Problem> {
     let response = response.map_err(Problem::network)?;
     if response.ok() {
-        return response.json::<T>().await.map_err(Problem::network);
+        return response.text().await.map_err(Problem::network);
     }
     let status = response.status();
     Err(Problem(response.json::<ErrorBody>().await.unwrap_or_else(
@@ -46,8 +46,27 @@ async fn read<T: DeserializeOwned>(
     )))
 }
 
+fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Problem> {
+    serde_json::from_str(body).map_err(|error| {
+        Problem(ErrorBody::new(
+            ErrorCode::HttpError,
+            format!("The portal's answer could not be read ({error}). Reload the page; if it happens again, the portal and this page are of different versions."),
+        ))
+    })
+}
+
+async fn read<T: DeserializeOwned>(
+    response: Result<Response, gloo_net::Error>,
+) -> Result<T, Problem> {
+    parse(&body(response).await?)
+}
+
+async fn get_body(url: &str) -> Result<String, Problem> {
+    body(Request::get(url).send().await).await
+}
+
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T, Problem> {
-    read(Request::get(url).send().await).await
+    parse(&get_body(url).await?)
 }
 
 pub async fn session() -> Result<Session, Problem> {
