@@ -26,6 +26,15 @@ impl Problem {
             ),
         ))
     }
+
+    fn unreadable(error: serde_json::Error) -> Self {
+        Self(ErrorBody::new(
+            ErrorCode::HttpError,
+            format!(
+                "The portal's answer could not be read ({error}). Reload the page; if it happens again, the portal and this page are of different versions."
+            ),
+        ))
+    }
 }
 
 /// The body of a successful answer, or the portal's problem. One function for every call: only
@@ -46,19 +55,10 @@ async fn body(response: Result<Response, gloo_net::Error>) -> Result<String, Pro
     )))
 }
 
-fn parse<T: DeserializeOwned>(body: &str) -> Result<T, Problem> {
-    serde_json::from_str(body).map_err(|error| {
-        Problem(ErrorBody::new(
-            ErrorCode::HttpError,
-            format!("The portal's answer could not be read ({error}). Reload the page; if it happens again, the portal and this page are of different versions."),
-        ))
-    })
-}
-
 async fn read<T: DeserializeOwned>(
     response: Result<Response, gloo_net::Error>,
 ) -> Result<T, Problem> {
-    parse(&body(response).await?)
+    serde_json::from_str(&body(response).await?).map_err(Problem::unreadable)
 }
 
 async fn get_body(url: &str) -> Result<String, Problem> {
@@ -66,7 +66,7 @@ async fn get_body(url: &str) -> Result<String, Problem> {
 }
 
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T, Problem> {
-    parse(&get_body(url).await?)
+    serde_json::from_str(&get_body(url).await?).map_err(Problem::unreadable)
 }
 
 pub async fn session() -> Result<Session, Problem> {

@@ -2,6 +2,7 @@
 
 mod api;
 mod app;
+mod fetched;
 mod format;
 mod i18n;
 mod router;

@@ -6,13 +6,14 @@ use shared::guardrails::Limits;
 use shared::portal::Session;
 
 use crate::api;
+use crate::fetched::Fetched;
 
 /// The session as it loads: `None` until the portal answers.
-pub type SessionResource = LocalResource<Result<Session, api::Problem>>;
+pub type SessionResource = Fetched<Result<Session, api::Problem>>;
 
 /// Loads the session and makes it available to every component below.
 pub fn provide() -> SessionResource {
-    let session: SessionResource = LocalResource::new(api::session);
+    let session: SessionResource = Fetched::new(api::session);
     provide_context(session);
     session
 }

@@ -8,6 +8,7 @@ use shared::portal::{HistoryPage, HistoryQuery, HistoryRecord, Names, Outcome, R
 use shared::time::Date;
 
 use crate::api;
+use crate::fetched::Fetched;
 use crate::format;
 use crate::i18n::{Key, t, tr};
 use crate::router::Link;
@@ -189,17 +190,17 @@ pub fn HistoryView() -> impl IntoView {
             .map(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&address)));
     });
     // Names to choose from: the destinations and segments the Platform has now.
-    let sandbox = LocalResource::new(api::sandbox_facts);
+    let sandbox = Fetched::new(api::sandbox_facts);
     // The answer carries the query it answers: a resource keeps its last value while a new one
     // loads, and rows of the previous filter must not pass for the new filter's result.
-    let page = LocalResource::new(move || {
+    let page = Fetched::new(move || {
         let query = filters.get().query(None);
         async move {
             let answer = api::history(&query).await;
             (query, answer)
         }
     });
-    let days = LocalResource::new(move || {
+    let days = Fetched::new(move || {
         let query = filters.get().query(None);
         async move { api::history_days(&query).await.unwrap_or_default() }
     });
@@ -385,7 +386,7 @@ pub fn HistoryView() -> impl IntoView {
 #[component]
 fn AwaitingApproval() -> impl IntoView {
     let can_activate = crate::session::use_can_activate();
-    let waiting = LocalResource::new(|| async {
+    let waiting = Fetched::new(|| async {
         api::history("outcome=awaiting_approval&limit=50")
             .await
             .map(|page| page.items)

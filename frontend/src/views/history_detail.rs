@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use shared::portal::{DeliveryState, HistoryDetail, HistoryRecord, NotificationState, Outcome};
 
 use crate::api;
+use crate::fetched::Fetched;
 use crate::i18n::{Key, t, tr};
 use crate::router::Link;
 use crate::session::{use_can_activate, use_session};
@@ -18,7 +19,7 @@ const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[component]
 pub fn HistoryDetailView(id: String) -> impl IntoView {
-    let detail = LocalResource::new(move || {
+    let detail = Fetched::new(move || {
         let id = id.clone();
         async move { api::history_detail(&id).await }
     });

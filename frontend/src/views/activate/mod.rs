@@ -17,6 +17,7 @@ use shared::aep::run::Run;
 use shared::sandbox::SandboxFacts;
 
 use crate::api;
+use crate::fetched::Fetched;
 use crate::i18n::{Key, t, tr};
 use crate::views::loading::{LoadFailed, Loading};
 use destination_detail::DestinationDetail;
@@ -91,7 +92,7 @@ pub fn ActivateView() -> impl IntoView {
     // Asked for once the sandbox facts are in: the pickers need those first, and forty of the
     // Platform's audience pages read meanwhile on the same machine would delay them.
     let sandbox_in = Memo::new(move |_| sandbox.with(|s| matches!(s, Some(Ok(_)))));
-    let audiences = LocalResource::new(move || {
+    let audiences = Fetched::new(move || {
         let ask = sandbox_in.get();
         async move {
             match ask {
