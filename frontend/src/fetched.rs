@@ -2,8 +2,8 @@
 //! request reads changes, and on [`Fetched::refetch`]. `None` until the first answer arrives;
 //! the previous answer stays while a new one is on its way, and an older request's answer never
 //! replaces a newer one's. Leptos's `LocalResource` does the same through an async-derived
-//! signal whose machinery is compiled once per answer type: the seven of them were 10 KB of the
-//! bundle's gzip.
+//! signal whose machinery is compiled once per answer type: replacing the eight of them took
+//! 12.8 KB off the bundle's gzip.
 
 use std::future::Future;
 
