@@ -91,8 +91,15 @@ mod tests {
 
 /// The two adhocrun errors Adobe documents, recognised whatever the wording's era ("segment" or
 /// "audience", "Segments" or "Audiences") and case.
+///
+/// Read from one flat record rather than as an internally tagged enum: serde buffers such an
+/// enum's fields before choosing the variant, and that reader was 10 KB of the browser's wasm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    try_from = "rejection_wire::Rejection"
+)]
 pub enum AdhocRunRejection {
     /// "Run already going on for audience {segment} for order {dataflow} with run id {run}".
     #[serde(rename_all = "camelCase")]
@@ -104,6 +111,42 @@ pub enum AdhocRunRejection {
     /// "Segments {names} are not part of this dataflow or out of schedule range!"
     #[serde(rename_all = "camelCase")]
     NotInDataflowOrOutOfSchedule { segments: Vec<String> },
+}
+
+mod rejection_wire {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Rejection {
+        kind: String,
+        #[serde(default)]
+        segment_id: String,
+        #[serde(default)]
+        dataflow_id: String,
+        #[serde(default)]
+        run_id: String,
+        #[serde(default)]
+        segments: Vec<String>,
+    }
+
+    impl TryFrom<Rejection> for super::AdhocRunRejection {
+        type Error = String;
+
+        fn try_from(wire: Rejection) -> Result<Self, String> {
+            match wire.kind.as_str() {
+                "runAlreadyGoingOn" => Ok(Self::RunAlreadyGoingOn {
+                    segment_id: wire.segment_id,
+                    dataflow_id: wire.dataflow_id,
+                    run_id: wire.run_id,
+                }),
+                "notInDataflowOrOutOfSchedule" => Ok(Self::NotInDataflowOrOutOfSchedule {
+                    segments: wire.segments,
+                }),
+                other => Err(format!("unknown rejection kind `{other}`")),
+            }
+        }
+    }
 }
 
 impl AdhocRunRejection {
@@ -176,6 +219,29 @@ mod rejection_tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn a_rejection_reads_back_as_it_was_written() {
+        for rejection in [
+            AdhocRunRejection::RunAlreadyGoingOn {
+                segment_id: "s".into(),
+                dataflow_id: "d".into(),
+                run_id: "r".into(),
+            },
+            AdhocRunRejection::NotInDataflowOrOutOfSchedule {
+                segments: vec!["A".into(), "B".into()],
+            },
+        ] {
+            let wire = serde_json::to_value(&rejection).unwrap();
+            assert!(wire["kind"].is_string(), "{wire}");
+            assert_eq!(
+                serde_json::from_value::<AdhocRunRejection>(wire).unwrap(),
+                rejection
+            );
+        }
+        let unknown = serde_json::json!({"kind": "quotaExceeded"});
+        assert!(serde_json::from_value::<AdhocRunRejection>(unknown).is_err());
     }
 
     #[test]
