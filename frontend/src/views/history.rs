@@ -278,7 +278,7 @@ pub fn HistoryView() -> impl IntoView {
                 .map(|d| (d.id.clone(), d.name.clone()))
                 .collect()
         });
-        known.sort_by(|a, b| a.1.cmp(&b.1));
+        known.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         known
     };
     let segment_names = move || {
@@ -290,7 +290,7 @@ pub fn HistoryView() -> impl IntoView {
                 .flat_map(|d| d.segments.iter().map(|s| s.name.clone()))
                 .collect()
         });
-        names.sort();
+        names.sort_unstable();
         names.dedup();
         names
     };
@@ -299,7 +299,7 @@ pub fn HistoryView() -> impl IntoView {
             Some((_, Ok(first))) => first.items.iter().map(|r| r.user.clone()).collect(),
             _ => Vec::new(),
         });
-        users.sort();
+        users.sort_unstable();
         users.dedup();
         users
     };

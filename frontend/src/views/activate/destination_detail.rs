@@ -113,7 +113,7 @@ fn RecentRuns(state: ActivateState, destination: Destination) -> impl IntoView {
         let mut runs = state
             .runs
             .with(|runs| runs.get(&id).cloned().unwrap_or_default());
-        runs.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+        runs.sort_unstable_by_key(|r| std::cmp::Reverse(r.created_at));
         runs.truncate(RECENT_RUNS);
         runs
     };
