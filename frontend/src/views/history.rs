@@ -270,26 +270,19 @@ pub fn HistoryView() -> impl IntoView {
         names
     });
     let destinations = move || {
-        let mut known: Vec<(String, String)> = sandbox.with(|sandbox| {
-            sandbox
+        let mut known: Vec<(String, String)> = current_names.with(|names| {
+            names
+                .destinations
                 .iter()
-                .flatten()
-                .flat_map(|s| &s.destinations)
-                .map(|d| (d.id.clone(), d.name.clone()))
+                .map(|(id, name)| (id.clone(), name.clone()))
                 .collect()
         });
         known.sort_unstable_by(|a, b| a.1.cmp(&b.1));
         known
     };
     let segment_names = move || {
-        let mut names: Vec<String> = sandbox.with(|sandbox| {
-            sandbox
-                .iter()
-                .flatten()
-                .flat_map(|s| &s.destinations)
-                .flat_map(|d| d.segments.iter().map(|s| s.name.clone()))
-                .collect()
-        });
+        let mut names: Vec<String> =
+            current_names.with(|names| names.segments.values().cloned().collect());
         names.sort_unstable();
         names.dedup();
         names

@@ -80,7 +80,8 @@ impl RunInProgress {
 }
 
 impl Snapshot {
-    /// The Platform's answers as they are, indexed: the proxy's path and the tests'.
+    /// The Platform's answers as they are, indexed, for tests and benchmarks; the proxy and
+    /// the browser go through [`SandboxFacts`], which adds the portal's own runs.
     pub fn of_platform(
         flows: &[Flow],
         runs_in_progress: impl IntoIterator<Item = RunInProgress>,
