@@ -92,6 +92,18 @@ fn secure_url(key: &str, text: &str) -> Result<String, ConfigError> {
     }
 }
 
+/// A setting sent as a header on every Platform call: refused at start when a header cannot
+/// carry it, rather than failing every call later.
+fn header_value(key: &str, value: String) -> Result<String, ConfigError> {
+    if reqwest::header::HeaderValue::from_str(&value).is_ok() {
+        Ok(value)
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "{key} contains a character an HTTP header cannot carry (a line break or another control character): copy it again from the Developer Console"
+        )))
+    }
+}
+
 impl PlatformConfig {
     /// Reads `file` (if any), then lets the environment override it.
     pub fn load(
@@ -144,12 +156,13 @@ impl PlatformConfig {
         )?;
         let ims_url = url("AEP_IMS_URL", take("AEP_IMS_URL"), DEFAULT_IMS_URL)?;
         Ok(Self {
-            client_id: take("AEP_CLIENT_ID"),
+            client_id: header_value("AEP_CLIENT_ID", take("AEP_CLIENT_ID"))?,
             client_secret: SecretString::from(take("AEP_CLIENT_SECRET")),
-            org_id: take("AEP_ORG_ID"),
+            org_id: header_value("AEP_ORG_ID", take("AEP_ORG_ID"))?,
             scopes: take("AEP_SCOPES").replace(' ', ""),
-            sandbox_name: take("AEP_SANDBOX_NAME"),
-            sandbox_id: Some(take("AEP_SANDBOX_ID")).filter(|v| !v.is_empty()),
+            sandbox_name: header_value("AEP_SANDBOX_NAME", take("AEP_SANDBOX_NAME"))?,
+            sandbox_id: Some(header_value("AEP_SANDBOX_ID", take("AEP_SANDBOX_ID"))?)
+                .filter(|v| !v.is_empty()),
             platform_url,
             ims_url,
             api_version,
@@ -216,6 +229,22 @@ mod tests {
             let error = secure_url("AEP_IMS_URL", bad).unwrap_err().to_string();
             assert!(error.contains("AEP_IMS_URL"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_header_setting_with_a_line_break_is_refused_at_start() {
+        let settings = [
+            ("AEP_CLIENT_ID", "id"),
+            ("AEP_CLIENT_SECRET", "secret"),
+            ("AEP_ORG_ID", "ORG@AdobeOrg\nx-evil: 1"),
+            ("AEP_SCOPES", "openid"),
+            ("AEP_SANDBOX_NAME", "prod"),
+        ];
+        let error = PlatformConfig::load(None, env(&settings))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("AEP_ORG_ID"), "{error}");
+        assert!(error.contains("header"), "{error}");
     }
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

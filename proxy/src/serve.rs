@@ -14,12 +14,13 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt;
+use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_http::map_request_body::MapRequestBodyLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
@@ -51,24 +52,36 @@ impl Default for InboundLimits {
     }
 }
 
-/// `router` with the request and body deadlines of `limits`.
-pub fn with_deadlines(router: Router, limits: &InboundLimits) -> Router {
-    router
-        .layer(MapRequestBodyLayer::new(Body::new))
-        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+/// `router` with the request and body deadlines of `limits`, wrapped around it once. As
+/// `Router::layer`s they would wrap every route, and each request would clone and box its way
+/// through one more level per layer.
+pub fn with_deadlines(
+    router: Router,
+    limits: &InboundLimits,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
+{
+    ServiceBuilder::new()
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+        .layer(MapRequestBodyLayer::new(Body::new))
+        .service(router)
+        .map_response(IntoResponse::into_response)
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight end.
-pub async fn serve(
+pub async fn serve<S>(
     listener: TcpListener,
-    router: Router,
+    app: S,
     limits: InboundLimits,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -97,16 +110,10 @@ pub async fn serve(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY not set: {error}");
         }
-        let router = router.clone();
+        let app = app.clone();
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
-            let router = router.clone();
-            async move {
-                router
-                    .oneshot(request.map(Body::new))
-                    .await
-                    .map_err(|e: Infallible| e)
-            }
+            app.clone().oneshot(request.map(Body::new))
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {

@@ -138,6 +138,11 @@ pub struct Platform {
     http: reqwest::Client,
     tokens: TokenSource,
     config: PlatformConfig,
+    /// The headers every call carries but the token and request id, parsed once: a forwarded
+    /// GET would otherwise validate each name and value again.
+    identity: reqwest::header::HeaderMap,
+    /// `config.platform_url`, parsed once: each call only puts its path and query in.
+    base: reqwest::Url,
     metrics: Arc<Metrics>,
 }
 
@@ -145,6 +150,9 @@ impl Platform {
     pub fn new(http: reqwest::Client, config: PlatformConfig, metrics: Arc<Metrics>) -> Self {
         Self {
             tokens: TokenSource::new(http.clone(), &config, metrics.clone()),
+            identity: identity_headers(&config),
+            base: reqwest::Url::parse(&config.platform_url)
+                .expect("the configuration checked the Platform's address"),
             http,
             config,
             metrics,
@@ -408,19 +416,40 @@ impl Platform {
         token: &str,
         request_id: &str,
     ) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.config.platform_url))
+        let (path, query) = path
+            .split_once('?')
+            .map_or((path, None), |(p, q)| (p, Some(q)));
+        let mut url = self.base.clone();
+        url.set_path(&format!("{}{path}", self.base.path().trim_end_matches('/')));
+        url.set_query(query);
+        self.http
+            .request(method, url)
             .bearer_auth(token)
-            .header("x-api-key", &self.config.client_id)
-            .header("x-gw-ims-org-id", &self.config.org_id)
-            .header("x-sandbox-name", &self.config.sandbox_name)
-            .header("x-request-id", request_id);
-        if let Some(sandbox_id) = &self.config.sandbox_id {
-            request = request.header("x-sandbox-id", sandbox_id);
-        }
-        request
+            .headers(self.identity.clone())
+            .header(X_REQUEST_ID, request_id)
     }
+}
+
+const X_REQUEST_ID: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-request-id");
+
+/// The API key, organisation and sandbox headers of `config` (whose values the configuration
+/// has already checked are valid headers).
+fn identity_headers(config: &PlatformConfig) -> reqwest::header::HeaderMap {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let mut headers = reqwest::header::HeaderMap::with_capacity(4);
+    let fields = [
+        ("x-api-key", Some(&config.client_id)),
+        ("x-gw-ims-org-id", Some(&config.org_id)),
+        ("x-sandbox-name", Some(&config.sandbox_name)),
+        ("x-sandbox-id", config.sandbox_id.as_ref()),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+    headers
 }
 
 /// Why an answer could not be read whole.
@@ -531,6 +560,62 @@ mod tests {
                 "{attempt}: {wait:?}"
             );
         }
+    }
+
+    fn platform_at(url: &str, sandbox_id: Option<&str>) -> Platform {
+        let config = PlatformConfig {
+            client_id: "client".into(),
+            client_secret: "secret".to_owned().into(),
+            org_id: "ORG@AdobeOrg".into(),
+            scopes: "openid".into(),
+            sandbox_name: "prod".into(),
+            sandbox_id: sandbox_id.map(str::to_owned),
+            platform_url: url.into(),
+            ims_url: url.into(),
+            api_version: crate::config::ApiVersion::V2,
+        };
+        Platform::new(reqwest::Client::new(), config, Arc::default())
+    }
+
+    #[test]
+    fn a_call_goes_to_the_path_and_query_under_the_platforms_address_with_its_identity() {
+        for (base, expected) in [
+            (
+                "https://platform.adobe.io",
+                "https://platform.adobe.io/data/foundation/flowservice/runs?property=flowId%3D%3Dabc&limit=5",
+            ),
+            (
+                "http://127.0.0.1:9090/gateway/",
+                "http://127.0.0.1:9090/gateway/data/foundation/flowservice/runs?property=flowId%3D%3Dabc&limit=5",
+            ),
+        ] {
+            let request = platform_at(base, Some("sandbox-id"))
+                .request(
+                    reqwest::Method::GET,
+                    "/data/foundation/flowservice/runs?property=flowId%3D%3Dabc&limit=5",
+                    "token",
+                    "request-1",
+                )
+                .build()
+                .unwrap();
+            assert_eq!(request.url().as_str(), expected);
+            let headers = request.headers();
+            assert_eq!(headers["authorization"], "Bearer token");
+            assert_eq!(headers["x-api-key"], "client");
+            assert_eq!(headers["x-gw-ims-org-id"], "ORG@AdobeOrg");
+            assert_eq!(headers["x-sandbox-name"], "prod");
+            assert_eq!(headers["x-sandbox-id"], "sandbox-id");
+            assert_eq!(headers["x-request-id"], "request-1");
+        }
+        let without_query = platform_at("https://platform.adobe.io", None)
+            .request(reqwest::Method::GET, "/data/core/ups/audiences", "t", "r")
+            .build()
+            .unwrap();
+        assert_eq!(
+            without_query.url().as_str(),
+            "https://platform.adobe.io/data/core/ups/audiences"
+        );
+        assert!(!without_query.headers().contains_key("x-sandbox-id"));
     }
 
     #[test]

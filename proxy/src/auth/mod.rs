@@ -129,10 +129,13 @@ pub(crate) fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(text.as_bytes()) {
+        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
+    }
+    hex
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -153,6 +156,15 @@ fn test_headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
 mod tests {
     use super::test_headers as headers;
     use super::*;
+
+    #[test]
+    fn a_token_digest_is_lowercase_hex_sha256() {
+        // `printf %s bench-token | sha256sum`
+        assert_eq!(
+            sha256_hex("bench-token"),
+            "7137e16f75a1d75b6fd65930672814806cdc1a0d6e0aa38611afc996a402258b"
+        );
+    }
 
     fn peer(ip: &str) -> Option<ConnectInfo<SocketAddr>> {
         Some(ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 5000)))

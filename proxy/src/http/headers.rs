@@ -14,23 +14,35 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Built at compile time: `HeaderValue::from_static` checks its text on every call otherwise.
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+];
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let api = is_api(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        CONTENT_SECURITY_POLICY,
-    );
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // Room for all of them at once, instead of the map growing twice on the way.
+    headers.reserve(SECURITY_HEADERS.len() + 1);
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, value);
+    }
     if api {
-        set(headers, header::CACHE_CONTROL, "no-store");
+        headers.insert(header::CACHE_CONTROL, NO_STORE);
     }
     response
 }

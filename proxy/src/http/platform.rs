@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use axum::{
     body::{Body, Bytes},
-    extract::{OriginalUri, State},
-    http::{HeaderMap, Method, header},
-    response::Response,
+    extract::{FromRequest, OriginalUri, Request, State},
+    http::{Method, header},
+    response::{IntoResponse, Response},
 };
 
 use super::RequestId;
@@ -26,8 +26,7 @@ pub async fn forward(
     request_id: RequestId,
     method: Method,
     uri: OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<Response, ApiError> {
     user.require_reader()?;
     let path = uri.path().strip_prefix("/api/platform").unwrap_or_default();
@@ -38,6 +37,13 @@ pub async fn forward(
     };
     let route = allowlist::classify(&method, path).ok_or_else(not_allowed)?;
     if route == allowlist::Route::AdhocRun {
+        // Only the activation reads the request's headers and body; a forwarded GET passes
+        // neither, so it does not copy them.
+        let headers = request.headers().clone();
+        let body = match Bytes::from_request(request, &state).await {
+            Ok(body) => body,
+            Err(rejection) => return Ok(rejection.into_response()),
+        };
         return activation::activate(state, user, request_id, headers, body).await;
     }
     let path_and_query = match uri.query() {
