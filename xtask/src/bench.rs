@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::process::{self, Failure, Result};
 use crate::test::{Portal, free_port, healthy};
-use crate::{build, setup};
+use crate::{build, instructions, setup};
 
 /// What the benchmarks need beyond the test set-up.
-const BENCH_PACKAGES: &[&str] = &["nginx", "wrk", "curl"];
+const BENCH_PACKAGES: &[&str] = &["nginx", "wrk", "curl", "valgrind"];
 pub(crate) const PORTAL_TOKEN: &str = "bench-token";
 /// SHA-256 of `bench-token`, as `adhoc-portal serve --auth token` wants it.
 const PORTAL_TOKEN_SHA256: &str =
@@ -61,6 +61,12 @@ pub fn run_frontend(root: &Path) -> Result<()> {
 /// A process that is stopped when dropped.
 pub(crate) struct Running(Child);
 
+impl Running {
+    pub(crate) fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for Running {
     /// SIGTERM first: an nginx master killed outright leaves its workers running (and
     /// listening); then SIGKILL for whatever has not stopped within 5 s.
@@ -80,7 +86,7 @@ impl Drop for Running {
     }
 }
 
-fn spawn(command: &mut Command, log: &Path) -> Result<Running> {
+pub(crate) fn spawn(command: &mut Command, log: &Path) -> Result<Running> {
     let file = std::fs::File::create(log).map_err(|e| Failure(e.to_string()))?;
     let err = file.try_clone().map_err(|e| Failure(e.to_string()))?;
     let child = command
@@ -176,27 +182,41 @@ pub(crate) fn serve(
     extra: &[&str],
 ) -> Result<Running> {
     let running = spawn(
-        Command::new(build::release_binary(root))
-            .args(["serve", "--auth", "token", "--port", &port.to_string()])
-            .arg("--tokens-file")
-            .arg(tokens)
-            .arg("--dist-dir")
-            .arg(root.join("target/dist"))
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(extra)
-            .env("RUST_LOG", "warn")
-            .env("AEP_CLIENT_ID", "demo-client-id")
-            .env("AEP_CLIENT_SECRET", "demo-client-secret")
-            .env("AEP_ORG_ID", ORG_ID)
-            .env("AEP_SCOPES", "openid,AdobeID")
-            .env("AEP_SANDBOX_NAME", "prod")
-            .env("AEP_PLATFORM_URL", upstreams.platform)
-            .env("AEP_IMS_URL", upstreams.ims),
+        &mut serve_command(root, tokens, data_dir, upstreams, port, extra),
         &data_dir.with_extension("log"),
     )?;
     wait_for(port, healthy, "adhoc-portal serve")?;
     Ok(running)
+}
+
+/// The command [`serve`] runs.
+fn serve_command(
+    root: &Path,
+    tokens: &Path,
+    data_dir: &Path,
+    upstreams: &Upstreams,
+    port: u16,
+    extra: &[&str],
+) -> Command {
+    let mut command = Command::new(build::release_binary(root));
+    command
+        .args(["serve", "--auth", "token", "--port", &port.to_string()])
+        .arg("--tokens-file")
+        .arg(tokens)
+        .arg("--dist-dir")
+        .arg(root.join("target/dist"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .env("AEP_CLIENT_ID", "demo-client-id")
+        .env("AEP_CLIENT_SECRET", "demo-client-secret")
+        .env("AEP_ORG_ID", ORG_ID)
+        .env("AEP_SCOPES", "openid,AdobeID")
+        .env("AEP_SANDBOX_NAME", "prod")
+        .env("AEP_PLATFORM_URL", upstreams.platform)
+        .env("AEP_IMS_URL", upstreams.ims);
+    command
 }
 
 /// The answers of the fixed upstream: the same paths as the Platform's, allowlisted by the portal.
@@ -286,7 +306,78 @@ fn platform(root: &Path) -> Result<()> {
             .env("FIXED_SIZES", sizes.join(","))
             .env("PORTAL_TOKEN", PORTAL_TOKEN)
             .env("BENCH_JSON", root.join("target/bench/platform.json")),
-    )
+    )?;
+    count_instructions(root, &dir, &tokens, &on_fixed, &emulator_url, &fixed_url)
+}
+
+/// User-space instructions per forwarded 1 KB GET, the portal's and nginx's, in front of the
+/// fixed upstream (see `instructions`): added to `platform.json` and printed.
+fn count_instructions(
+    root: &Path,
+    dir: &Path,
+    tokens: &Path,
+    on_fixed: &Upstreams,
+    emulator_url: &str,
+    fixed_url: &str,
+) -> Result<()> {
+    let (name, path, _) = FIXED_ANSWERS[0];
+    let portal_port = port()?;
+    let counts = dir.join("callgrind-portal");
+    let portal = instructions::start(
+        &serve_command(
+            root,
+            tokens,
+            &dir.join("counted-portal"),
+            on_fixed,
+            portal_port,
+            &[],
+        ),
+        &counts,
+        || healthy(portal_port),
+    )?;
+    let portal = instructions::per_get(
+        portal,
+        &counts,
+        &format!("http://127.0.0.1:{portal_port}/api/platform{path}"),
+        &[&format!("Authorization: Bearer {PORTAL_TOKEN}")],
+    )?;
+    let nginx_port = port()?;
+    let nginx_dir = dir.join("nginx-counted");
+    // One process (no master), so that the one counted is the one that forwards.
+    let command = nginx_command(
+        &nginx_dir,
+        1,
+        &nginx_proxy(nginx_port, emulator_url, fixed_url)?,
+        "daemon off; master_process off;",
+    )?;
+    let counts = nginx_dir.join("callgrind");
+    let nginx = instructions::start(&command, &counts, || {
+        TcpStream::connect(("127.0.0.1", nginx_port)).is_ok()
+    })?;
+    let nginx = instructions::per_get(
+        nginx,
+        &counts,
+        &format!("http://127.0.0.1:{nginx_port}{path}"),
+        &[],
+    )?;
+    let ratio = portal as f64 / nginx as f64;
+    println!(
+        "forwarding {name}: user-space instructions per GET (callgrind, mean of {} GETs): portal {portal}, nginx {nginx} (portal/nginx x{ratio:.2})",
+        instructions::COUNTED
+    );
+    let json = root.join("target/bench/platform.json");
+    let text = std::fs::read_to_string(&json).map_err(|e| Failure(e.to_string()))?;
+    let mut figures: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", json.display())))?;
+    figures["instructions_per_forwarded_get"] = serde_json::json!({
+        "size": name,
+        "gets_counted": instructions::COUNTED,
+        "portal": portal,
+        "nginx": nginx,
+        "portal_to_nginx": ratio,
+    });
+    std::fs::write(&json, serde_json::to_string_pretty(&figures).expect("JSON"))
+        .map_err(|e| Failure(e.to_string()))
 }
 
 /// nginx serving fixed JSON answers of [`FIXED_ANSWERS`] sizes at the Platform's paths.
@@ -309,9 +400,15 @@ fn fixed_upstream(dir: &Path, port: u16) -> Result<Running> {
     )
 }
 
-/// nginx as the alternative: `proxy_pass` to `upstream` plus the four credential headers, with a
-/// token fetched from the emulator's IMS once by hand (nginx cannot refresh it).
+/// nginx as the alternative, with two workers.
 fn nginx(dir: &Path, port: u16, emulator_url: &str, upstream: &str) -> Result<Running> {
+    run_nginx(dir, 2, &nginx_proxy(port, emulator_url, upstream)?)
+}
+
+/// The `http {}` of nginx as the alternative: `proxy_pass` to `upstream` plus the four
+/// credential headers, with a token fetched from the emulator's IMS once by hand (nginx cannot
+/// refresh it).
+fn nginx_proxy(port: u16, emulator_url: &str, upstream: &str) -> Result<String> {
     let answer = process::output(Command::new("curl").args([
         "-s",
         "-X",
@@ -327,33 +424,38 @@ fn nginx(dir: &Path, port: u16, emulator_url: &str, upstream: &str) -> Result<Ru
         .as_str()
         .ok_or_else(|| Failure(format!("IMS answered {answer}")))?;
     let upstream = upstream.trim_start_matches("http://");
-    run_nginx(
-        dir,
-        2,
-        &format!(
-            "  upstream platform {{ server {upstream}; keepalive 128; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://platform;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {token}\";\n      proxy_set_header x-api-key demo-client-id;\n      proxy_set_header x-gw-ims-org-id {ORG_ID};\n      proxy_set_header x-sandbox-name prod;\n    }}\n  }}\n"
-        ),
-    )
+    Ok(format!(
+        "  upstream platform {{ server {upstream}; keepalive 128; }}\n  server {{\n    listen 127.0.0.1:{port};\n    location / {{\n      proxy_pass http://platform;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {token}\";\n      proxy_set_header x-api-key demo-client-id;\n      proxy_set_header x-gw-ims-org-id {ORG_ID};\n      proxy_set_header x-sandbox-name prod;\n    }}\n  }}\n"
+    ))
 }
 
 /// nginx in the foreground with `workers`, its files in `dir`, and `http` inside its `http {}`.
 fn run_nginx(dir: &Path, workers: u32, http: &str) -> Result<Running> {
+    spawn(
+        &mut nginx_command(dir, workers, http, "daemon off;")?,
+        &dir.join("stdout.log"),
+    )
+}
+
+/// The command that runs nginx with `workers`, its files in `dir`, `http` inside its `http {}`,
+/// and `globals` given on its command line.
+fn nginx_command(dir: &Path, workers: u32, http: &str, globals: &str) -> Result<Command> {
     let config = format!(
         "worker_processes {workers};\nerror_log {dir}/error.log warn;\npid {dir}/nginx.pid;\nevents {{ worker_connections 4096; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;\n{http}}}\n",
         dir = dir.display(),
     );
+    std::fs::create_dir_all(dir).map_err(|e| Failure(e.to_string()))?;
     let path = dir.join("nginx.conf");
     std::fs::write(&path, config).map_err(|e| Failure(e.to_string()))?;
-    spawn(
-        Command::new("nginx")
-            .arg("-c")
-            .arg(&path)
-            .arg("-p")
-            .arg(dir)
-            .args(["-g", "daemon off;"])
-            .stdin(Stdio::null()),
-        &dir.join("stdout.log"),
-    )
+    let mut command = Command::new("nginx");
+    command
+        .arg("-c")
+        .arg(&path)
+        .arg("-p")
+        .arg(dir)
+        .args(["-g", globals])
+        .stdin(Stdio::null());
+    Ok(command)
 }
 
 /// `cargo xtask soak [--seconds N]`: bounded (at most 600 s) load with faults; non-zero if an

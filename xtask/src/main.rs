@@ -5,6 +5,7 @@ mod build;
 mod bundle;
 mod deploy_check;
 mod deps;
+mod instructions;
 mod postgres;
 mod process;
 mod replicas_bench;
