@@ -4,6 +4,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// A forwarded GET allocates and frees a few hundred times; with glibc's allocator that was a
+/// fifth of its instructions. mimalloc: 139.5k -> 119k instructions per forwarded 1 KB GET
+/// (callgrind, `cargo xtask bench platform`), for about 11 MB more resident memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use proxy::auth::{HeaderAuth, IpNet, SharedSecret, parse_group_roles, read_tokens};
 use proxy::cli::ActivateCommand;
