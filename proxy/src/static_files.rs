@@ -45,7 +45,12 @@ impl StaticFiles {
     /// A service for every GET that no other route took.
     pub fn service(&self) -> Router {
         let index = ServeFile::new(self.dir.join("index.html"));
-        let files = ServeDir::new(&self.dir).fallback(index.clone());
+        // The bundle's assets come with `.br` and `.gz` copies made at build time: smaller than
+        // the compression layer's (brotli at its best quality), and no compressing per download.
+        let files = ServeDir::new(&self.dir)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(index.clone());
         Router::new()
             .fallback_service(files)
             .layer(middleware::from_fn(spa_routes_only))
@@ -89,9 +94,14 @@ async fn cache_control(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     if response.status().is_success() {
         let policy = if immutable { IMMUTABLE } else { REVALIDATE };
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        // The same asset goes out brotli, gzip or plain: a shared cache must keep them apart.
+        // (The compression layer says so itself for what it compresses; ServeDir does not for
+        // the build-time copies.)
+        if immutable && !headers.contains_key(header::VARY) {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
     }
     response
 }
@@ -156,6 +166,57 @@ mod tests {
         assert_eq!(cache(&index), REVALIDATE);
         let robots = get(dir.path(), "/robots.txt").await;
         assert_eq!(cache(&robots), REVALIDATE);
+    }
+
+    async fn get_accepting(dir: &Path, path: &str, encodings: &str) -> Response {
+        StaticFiles::open(dir)
+            .unwrap()
+            .service()
+            .oneshot(
+                Request::get(path)
+                    .header(header::ACCEPT_ENCODING, encodings)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_asset_goes_out_as_its_build_time_compressed_copy_when_the_browser_takes_it() {
+        let dir = dist();
+        let wasm = "frontend-0123456789abcdef_bg.wasm";
+        std::fs::write(dir.path().join(format!("{wasm}.br")), b"brotli bytes").unwrap();
+        std::fs::write(dir.path().join(format!("{wasm}.gz")), b"gzip bytes").unwrap();
+        for (accepted, encoding, body) in [
+            ("gzip, deflate, br, zstd", Some("br"), &b"brotli bytes"[..]),
+            ("gzip", Some("gzip"), b"gzip bytes"),
+            ("identity", None, b"\0asm"),
+        ] {
+            let response = get_accepting(dir.path(), &format!("/{wasm}"), accepted).await;
+            assert_eq!(response.status(), StatusCode::OK, "{accepted}");
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/wasm",
+                "{accepted}"
+            );
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::CONTENT_ENCODING)
+                    .map(|v| v.to_str().unwrap()),
+                encoding,
+                "{accepted}"
+            );
+            assert_eq!(cache(&response), IMMUTABLE, "{accepted}");
+            assert_eq!(
+                response.headers()[header::VARY],
+                "accept-encoding",
+                "{accepted}"
+            );
+            let bytes = to_bytes(response.into_body(), 1024).await.unwrap();
+            assert_eq!(&bytes[..], body, "{accepted}");
+        }
     }
 
     #[tokio::test]

@@ -13,6 +13,10 @@ const APP: &str = "frontend";
 /// Where `index.html` asks for the app; replaced by the hashed script and a preload of its wasm.
 const APP_PLACEHOLDER: &str = r#"<script type="module" src="frontend.js"></script>"#;
 
+/// What `target/dist` holds besides the hashed names; part of the up-to-date check, so that a
+/// bundle written by an older xtask is written again. Change it when the files change.
+const LAYOUT: &str = "assets with .br and .gz copies";
+
 pub struct Inputs<'a> {
     pub root: &'a Path,
     /// The frontend as cargo built it, before wasm-bindgen.
@@ -27,7 +31,10 @@ pub fn write(inputs: &Inputs) -> Result<()> {
     let wasm = std::fs::read(inputs.wasm).map_err(|e| io(inputs.wasm, e))?;
     let stylesheets = stylesheet_links(&template);
     let mut fingerprint = Fnv::default();
-    fingerprint.add(&wasm).add(template.as_bytes());
+    fingerprint
+        .add(LAYOUT.as_bytes())
+        .add(&wasm)
+        .add(template.as_bytes());
     for href in &stylesheets {
         fingerprint.add(&std::fs::read(root.join(href)).map_err(|e| io(&root.join(href), e))?);
     }
@@ -59,10 +66,10 @@ pub fn write(inputs: &Inputs) -> Result<()> {
     std::fs::create_dir_all(&dist).map_err(|e| io(&dist, e))?;
     let wasm = std::fs::read(&optimised).map_err(|e| io(&optimised, e))?;
     let wasm_name = format!("{APP}-{}_bg.wasm", Fnv::of(&wasm));
-    write_file(&dist.join(&wasm_name), &wasm)?;
+    write_asset(&dist.join(&wasm_name), &wasm)?;
     let js = read_text(&staging.join(format!("{APP}.js")))? + &start_app(&wasm_name);
     let js_name = format!("{APP}-{}.js", Fnv::of(js.as_bytes()));
-    write_file(&dist.join(&js_name), js.as_bytes())?;
+    write_asset(&dist.join(&js_name), js.as_bytes())?;
 
     let mut index = template.replacen(APP_PLACEHOLDER, &app_tags(&js_name, &wasm_name), 1);
     if index == template {
@@ -76,7 +83,7 @@ pub fn write(inputs: &Inputs) -> Result<()> {
             .file_stem()
             .map_or("style".into(), |s| s.to_string_lossy());
         let name = format!("{stem}-{}.css", Fnv::of(css.as_bytes()));
-        write_file(&dist.join(&name), css.as_bytes())?;
+        write_asset(&dist.join(&name), css.as_bytes())?;
         index = index.replace(&format!("href=\"{href}\""), &format!("href=\"/{name}\""));
     }
     write_file(&dist.join("index.html"), index.as_bytes())?;
@@ -134,12 +141,44 @@ pub fn check_budget(dist: &Path, budget: u64) -> Result<()> {
 }
 
 fn gzip_size(bytes: &[u8]) -> u64 {
+    gzip(bytes).map_or(u64::MAX, |compressed| compressed.len() as u64)
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder
-        .write_all(bytes)
-        .and_then(|()| encoder.finish())
-        .map_or(u64::MAX, |compressed| compressed.len() as u64)
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+/// Brotli at its best quality: seconds for the wasm here, once per build, instead of a faster,
+/// larger encoding by the proxy on every download.
+fn brotli(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut compressed = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut compressed, &params)?;
+    Ok(compressed)
+}
+
+/// An asset and its `.br` and `.gz` beside it, which the proxy sends to browsers that accept
+/// them.
+fn write_asset(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_file(path, bytes)?;
+    for (extension, compressed) in [("br", brotli(bytes)), ("gz", gzip(bytes))] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".");
+        name.push(extension);
+        let compressed_path = PathBuf::from(name);
+        write_file(
+            &compressed_path,
+            &compressed.map_err(|e| io(&compressed_path, e))?,
+        )?;
+    }
+    Ok(())
 }
 
 /// Appended to wasm-bindgen's module so that loading the script starts the app: no inline script.
@@ -245,6 +284,41 @@ mod tests {
         assert!(within.is_ok());
         let message = over.unwrap_err().0;
         assert!(message.contains("over its budget"), "{message}");
+    }
+
+    #[test]
+    fn each_asset_gets_brotli_and_gzip_copies_of_the_same_bytes() {
+        use std::io::Read;
+        let dist = std::env::temp_dir().join(format!("xtask-assets-{}", std::process::id()));
+        std::fs::create_dir_all(&dist).unwrap();
+        let script: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("let v{i} = {};\n", i % 7).into_bytes())
+            .collect();
+        write_asset(&dist.join("app-0123456789abcdef.js"), &script).unwrap();
+        let read = |name: &str| std::fs::read(dist.join(name)).unwrap();
+        let (br, gz) = (
+            read("app-0123456789abcdef.js.br"),
+            read("app-0123456789abcdef.js.gz"),
+        );
+        let mut from_br = Vec::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_end(&mut from_br)
+            .unwrap();
+        let mut from_gz = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut from_gz)
+            .unwrap();
+        let original = read("app-0123456789abcdef.js");
+        std::fs::remove_dir_all(&dist).unwrap();
+        assert_eq!(original, script);
+        assert_eq!(from_br, script);
+        assert_eq!(from_gz, script);
+        assert!(
+            br.len() < gz.len() && gz.len() < script.len() / 4,
+            "{} {}",
+            br.len(),
+            gz.len()
+        );
     }
 
     #[test]
