@@ -231,3 +231,45 @@ async fn audience_sizes_cover_every_page_of_the_platforms_audiences() {
     assert!(read.iter().any(|(_, profiles)| profiles.is_some()));
     assert_eq!(read, expected);
 }
+
+#[tokio::test]
+async fn the_facts_travel_compressed_to_a_browser_that_takes_it_and_platform_answers_as_they_came()
+{
+    use std::io::Read;
+    let portal = TestPortal::start().await;
+    let plain: Value = portal.get_json(PATH, "viewer-token").await;
+    let response = portal
+        .get(PATH, "viewer-token")
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let compressed = response.bytes().await.unwrap();
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(&compressed[..])
+        .read_to_string(&mut json)
+        .unwrap();
+    assert!(
+        compressed.len() < json.len(),
+        "{} {}",
+        compressed.len(),
+        json.len()
+    );
+    assert_eq!(serde_json::from_str::<Value>(&json).unwrap(), plain);
+
+    // A forwarded Platform answer is streamed through untouched.
+    let forwarded = portal
+        .get(
+            "/api/platform/data/foundation/flowservice/flows?limit=1",
+            "viewer-token",
+        )
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.status(), StatusCode::OK);
+    assert!(forwarded.headers().get("content-encoding").is_none());
+    let _: Value = forwarded.json().await.unwrap();
+}
