@@ -98,8 +98,13 @@ fn header_value(key: &str, value: String) -> Result<String, ConfigError> {
     if reqwest::header::HeaderValue::from_str(&value).is_ok() {
         Ok(value)
     } else {
+        let source = if key.starts_with("AEP_SANDBOX") {
+            "Experience Platform's Sandboxes page"
+        } else {
+            "the Developer Console"
+        };
         Err(ConfigError::Invalid(format!(
-            "{key} contains a character an HTTP header cannot carry (a line break or another control character): copy it again from the Developer Console"
+            "{key} contains a character an HTTP header cannot carry (a line break or another control character): copy it again from {source}"
         )))
     }
 }

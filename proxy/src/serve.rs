@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -68,10 +68,9 @@ pub fn with_deadlines(
         .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
         .layer(MapRequestBodyLayer::new(Body::new))
         .service(router)
-        .map_response(IntoResponse::into_response)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then lets requests in flight end.
+/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight end.
 pub async fn serve<S>(
     listener: TcpListener,
     app: S,

@@ -111,8 +111,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let router = with_deadlines(app(self.state, self.static_files), &self.inbound);
-        serve(self.listener, router, self.inbound, shutdown)
+        let service = with_deadlines(app(self.state, self.static_files), &self.inbound);
+        serve(self.listener, service, self.inbound, shutdown)
             .await
             .map_err(StartupError::Serve)
     }

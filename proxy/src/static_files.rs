@@ -92,14 +92,14 @@ async fn preload_activate_facts(request: Request, next: Next) -> Response {
 async fn cache_control(request: Request, next: Next) -> Response {
     let immutable = is_hashed_asset(request.uri().path());
     let mut response = next.run(request).await;
-    if response.status().is_success() {
+    // A 304 carries the caching headers its 200 would have (RFC 9110, 15.4.5).
+    let status = response.status();
+    if status.is_success() || status == StatusCode::NOT_MODIFIED {
         let policy = if immutable { IMMUTABLE } else { REVALIDATE };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
         // The same asset goes out brotli, gzip or plain: a shared cache must keep them apart.
-        // (The compression layer says so itself for what it compresses; ServeDir does not for
-        // the build-time copies.)
-        if immutable && !headers.contains_key(header::VARY) {
+        if immutable {
             headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         }
     }
@@ -217,6 +217,14 @@ mod tests {
             let bytes = to_bytes(response.into_body(), 1024).await.unwrap();
             assert_eq!(&bytes[..], body, "{accepted}");
         }
+        // An asset without a brotli copy falls back to its gzip one.
+        let script = "frontend-0123456789abcdef.js";
+        std::fs::write(dir.path().join(script), b"app()").unwrap();
+        std::fs::write(dir.path().join(format!("{script}.gz")), b"gzip app").unwrap();
+        let response = get_accepting(dir.path(), &format!("/{script}"), "br, gzip").await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        let bytes = to_bytes(response.into_body(), 1024).await.unwrap();
+        assert_eq!(&bytes[..], b"gzip app");
     }
 
     #[tokio::test]

@@ -433,8 +433,8 @@ impl Platform {
 const X_REQUEST_ID: reqwest::header::HeaderName =
     reqwest::header::HeaderName::from_static("x-request-id");
 
-/// The API key, organisation and sandbox headers of `config` (whose values the configuration
-/// has already checked are valid headers).
+/// The API key, organisation and sandbox headers of `config`, whose values
+/// `PlatformConfig::load` has checked are valid headers.
 fn identity_headers(config: &PlatformConfig) -> reqwest::header::HeaderMap {
     use reqwest::header::{HeaderName, HeaderValue};
     let mut headers = reqwest::header::HeaderMap::with_capacity(4);
@@ -445,7 +445,9 @@ fn identity_headers(config: &PlatformConfig) -> reqwest::header::HeaderMap {
         ("x-sandbox-id", config.sandbox_id.as_ref()),
     ];
     for (name, value) in fields {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(value) = value {
+            let value = HeaderValue::from_str(value)
+                .expect("the configuration checked its header settings");
             headers.insert(HeaderName::from_static(name), value);
         }
     }

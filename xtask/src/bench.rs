@@ -65,6 +65,10 @@ impl Running {
     pub(crate) fn pid(&self) -> u32 {
         self.0.id()
     }
+
+    pub(crate) fn has_exited(&mut self) -> bool {
+        matches!(self.0.try_wait(), Ok(Some(_)))
+    }
 }
 
 impl Drop for Running {

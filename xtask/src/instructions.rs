@@ -38,14 +38,15 @@ pub(crate) fn start(command: &Command, dir: &Path, ready: impl Fn() -> bool) -> 
             None => counted.env_remove(key),
         };
     }
-    let running = spawn(&mut counted, &dir.join("callgrind.log"))?;
+    let log = dir.join("callgrind.log");
+    let mut running = spawn(&mut counted, &log)?;
     let deadline = Instant::now() + STARTUP;
     while !ready() {
-        if Instant::now() > deadline {
+        if running.has_exited() || Instant::now() > deadline {
             return Err(Failure(format!(
                 "{:?} did not start under callgrind within {STARTUP:?} (log: {})",
                 command.get_program(),
-                dir.join("callgrind.log").display()
+                log.display()
             )));
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -54,7 +55,8 @@ pub(crate) fn start(command: &Command, dir: &Path, ready: impl Fn() -> bool) -> 
 }
 
 /// Mean user-space instructions `running` spends on one GET of `url` with `headers`, over
-/// [`COUNTED`] GETs on one keep-alive connection after [`WARM_UP`] uncounted ones. Stops it.
+/// [`COUNTED`] GETs on one keep-alive connection, after [`WARM_UP`] uncounted ones on another.
+/// Stops it.
 pub(crate) fn per_get(running: Running, dir: &Path, url: &str, headers: &[&str]) -> Result<u64> {
     let pid = running.pid().to_string();
     gets(dir, url, headers, WARM_UP)?;
@@ -69,7 +71,7 @@ pub(crate) fn per_get(running: Running, dir: &Path, url: &str, headers: &[&str])
 }
 
 /// `count` GETs of `url` by one curl, which keeps its connection open between them; each must
-/// answer 200.
+/// answer 2xx (`--fail-early`: without it curl's status is only the last transfer's).
 fn gets(dir: &Path, url: &str, headers: &[&str], count: usize) -> Result<()> {
     let config = dir.join("curl.config");
     let lines: String = (0..count)
@@ -77,8 +79,14 @@ fn gets(dir: &Path, url: &str, headers: &[&str], count: usize) -> Result<()> {
         .collect();
     std::fs::write(&config, lines).map_err(|e| Failure(e.to_string()))?;
     let mut curl = Command::new("curl");
-    curl.args(["--silent", "--show-error", "--fail", "--config"])
-        .arg(&config);
+    curl.args([
+        "--silent",
+        "--show-error",
+        "--fail",
+        "--fail-early",
+        "--config",
+    ])
+    .arg(&config);
     for header in headers {
         curl.args(["--header", header]);
     }
@@ -93,8 +101,11 @@ fn gets(dir: &Path, url: &str, headers: &[&str], count: usize) -> Result<()> {
     }
 }
 
+/// callgrind_control under a deadline: it reaches the process through vgdb, which a machine
+/// that restricts ptrace can leave waiting for ever.
 fn callgrind_control(args: &[&str]) -> Result<()> {
-    let status = Command::new("callgrind_control")
+    let status = Command::new("timeout")
+        .args(["60", "callgrind_control"])
         .args(args)
         .stdout(Stdio::null())
         .status()

@@ -35,7 +35,7 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
     // of 4,000 segments are 532 KB as JSON and 107 KB in brotli at quality 3, which costs about
     // 3 ms (quality 11 would save 15 KB more for half a second). Forwarded Platform answers pass
     // as they arrive, and the other answers are a few hundred bytes.
-    let large = Router::new()
+    let compressed = Router::new()
         .route(shared::sandbox::PATH, get(sandbox::sandbox_facts))
         .route(
             shared::sandbox::AUDIENCE_SIZES_PATH,
@@ -47,7 +47,7 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
         .route("/api/history/{id}", get(history::detail))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(3)));
     let api = Router::new()
-        .merge(large)
+        .merge(compressed)
         .route("/api/session", get(session::session))
         .route("/api/plans", post(crate::plans::create))
         .route("/api/history/{id}/approve", post(crate::plans::approve))
