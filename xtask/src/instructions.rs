@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::bench::{Running, spawn};
-use crate::process::{Failure, Result};
+use crate::process::{self, Failure, Result};
 
 /// GETs sent before counting starts: connections, pools and caches settle.
 const WARM_UP: usize = 200;
@@ -90,33 +90,18 @@ fn gets(dir: &Path, url: &str, headers: &[&str], count: usize) -> Result<()> {
     for header in headers {
         curl.args(["--header", header]);
     }
-    let status = curl
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| Failure(format!("cannot run curl: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Failure(format!("curl of {url} failed ({status})")))
-    }
+    process::run(curl.stdout(Stdio::null()))
 }
 
 /// callgrind_control under a deadline: it reaches the process through vgdb, which a machine
 /// that restricts ptrace can leave waiting for ever.
 fn callgrind_control(args: &[&str]) -> Result<()> {
-    let status = Command::new("timeout")
-        .args(["60", "callgrind_control"])
-        .args(args)
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| Failure(format!("cannot run callgrind_control: {e}")))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Failure(format!(
-            "callgrind_control {args:?} failed ({status})"
-        )))
-    }
+    process::run(
+        Command::new("timeout")
+            .args(["60", "callgrind_control"])
+            .args(args)
+            .stdout(Stdio::null()),
+    )
 }
 
 /// The instructions in the dumps of process `pid`: only the counted GETs, since counting was
