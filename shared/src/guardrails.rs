@@ -90,7 +90,7 @@ pub fn check(
     for (dataflow_id, segments) in plan {
         check_destination(dataflow_id, segments, facts, now, limits, &mut found);
     }
-    found.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    crate::sort::sort_by(&mut found, |a, b| a.sort_key().cmp(&b.sort_key()));
     found.dedup();
     found.iter_mut().for_each(|v| v.describe(facts));
     found

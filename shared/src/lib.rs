@@ -11,4 +11,5 @@ pub mod openapi;
 pub mod plan;
 pub mod portal;
 pub mod sandbox;
+pub mod sort;
 pub mod time;

@@ -277,13 +277,13 @@ pub fn HistoryView() -> impl IntoView {
                 .map(|(id, name)| (id.clone(), name.clone()))
                 .collect()
         });
-        known.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+        shared::sort::sort_by(&mut known, |a, b| a.1.cmp(&b.1));
         known
     };
     let segment_names = move || {
         let mut names: Vec<String> =
             current_names.with(|names| names.segments.values().cloned().collect());
-        names.sort_unstable();
+        shared::sort::sort(&mut names);
         names.dedup();
         names
     };
@@ -292,7 +292,7 @@ pub fn HistoryView() -> impl IntoView {
             Some((_, Ok(first))) => first.items.iter().map(|r| r.user.clone()).collect(),
             _ => Vec::new(),
         });
-        users.sort_unstable();
+        shared::sort::sort(&mut users);
         users.dedup();
         users
     };

@@ -34,7 +34,7 @@ pub fn segment_runs_paths<'a>(segment_ids: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter(|id| is_platform_id(id))
         .collect();
-    ids.sort_unstable();
+    crate::sort::sort(&mut ids);
     ids.dedup();
     ids.iter()
         .flat_map(|id| {
@@ -77,7 +77,7 @@ impl Run {
             .flat_map(|s| std::iter::once(s).chain(&s.entity_summaries))
             .filter_map(|e| e.id.strip_prefix("segment:"))
             .collect();
-        ids.sort_unstable();
+        crate::sort::sort(&mut ids);
         ids.dedup();
         ids
     }

@@ -128,7 +128,9 @@ impl Snapshot {
             .flatten()
             .filter(|r| r.dataflow_id == dataflow_id && !self.portal_runs.contains(&r.run_id))
             .collect();
-        found.sort_unstable_by(|a, b| (&a.run_id, &a.segment_id).cmp(&(&b.run_id, &b.segment_id)));
+        crate::sort::sort_by(&mut found, |a, b| {
+            (&a.run_id, &a.segment_id).cmp(&(&b.run_id, &b.segment_id))
+        });
         found.dedup_by(|a, b| a.run_id == b.run_id);
         found
     }

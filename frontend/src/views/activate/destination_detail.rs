@@ -113,7 +113,7 @@ fn RecentRuns(state: ActivateState, destination: Destination) -> impl IntoView {
         let mut runs = state
             .runs
             .with(|runs| runs.get(&id).cloned().unwrap_or_default());
-        runs.sort_unstable_by_key(|r| std::cmp::Reverse(r.created_at));
+        shared::sort::sort_by(&mut runs, |a, b| b.created_at.cmp(&a.created_at));
         runs.truncate(RECENT_RUNS);
         runs
     };
