@@ -10,7 +10,7 @@ use crate::toolchain::{WASM_TARGET, WasmToolchain};
 /// The frontend for size (the `wasm-release` profile), then bundled into `target/dist`.
 pub fn frontend(root: &Path, tools: &Tools) -> Result<()> {
     process::step("building the frontend (wasm, for size)", || {
-        process::run(tools.toolchain.cargo(root).args([
+        process::run(tools.toolchain.for_size(tools.toolchain.cargo(root).args([
             "build",
             "--package",
             "frontend",
@@ -20,7 +20,7 @@ pub fn frontend(root: &Path, tools: &Tools) -> Result<()> {
             "wasm-release",
             "--target",
             WASM_TARGET,
-        ]))
+        ])))
     })?;
     let wasm = root.join(format!("target/{WASM_TARGET}/wasm-release/frontend.wasm"));
     process::step("bundling it (wasm-bindgen, wasm-opt -Oz)", || {

@@ -105,7 +105,7 @@ pub fn write(inputs: &Inputs) -> Result<()> {
 /// What the browser may download, gzip -9 of the wasm, script and stylesheets together. The aim
 /// is 200 KB (issue 17); the budget is the size reached so far, lowered with each saving, so
 /// that no change makes the bundle bigger without someone deciding it should.
-pub const BUDGET_GZIP_BYTES: u64 = 310 * 1024;
+pub const BUDGET_GZIP_BYTES: u64 = 288 * 1024;
 pub const AIM_GZIP_BYTES: u64 = 200 * 1024;
 
 /// The bundle in `dist` against `budget` bytes of gzip.

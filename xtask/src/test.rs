@@ -80,7 +80,7 @@ pub fn run(root: &Path) -> ExitCode {
         if built {
             check(crate::bundle::check_budget(
                 &root.join("target/dist"),
-                crate::bundle::BUDGET_GZIP_BYTES,
+                tools.toolchain.bundle_budget(),
             ))
         } else {
             println!("skipped: the release build failed");
