@@ -46,3 +46,28 @@ test("the app runs under its Content-Security-Policy without a violation", async
   await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
   expect(violations).toEqual([]);
 });
+
+test("History loads its own module on the first visit, and a module that cannot be fetched says to reload", async ({ page }) => {
+  const lazyModules: string[] = [];
+  page.on("request", (request) => {
+    if (/\/lazy-[^/]+\.wasm$/.test(request.url())) lazyModules.push(request.url());
+  });
+  await page.goto("/activate");
+  await expect(page.getByRole("button", { name: /Flash sale drop/ })).toBeVisible();
+  expect(lazyModules).toEqual([]);
+
+  // As after a deploy: the module this page was built with is gone from the server.
+  await page.route(/\/lazy-[^/]+\.wasm$/, (route) => route.fulfill({ status: 404, body: "" }));
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "History" }).click();
+  await expect(page.getByRole("alert")).toContainText("This page could not be loaded");
+  // The rest of the app still works.
+  await nav.getByRole("link", { name: "Activate" }).click();
+  await expect(page.getByRole("button", { name: /Flash sale drop/ })).toBeVisible();
+
+  await nav.getByRole("link", { name: "History" }).click();
+  await page.unroute(/\/lazy-[^/]+\.wasm$/);
+  await page.getByRole("button", { name: "Reload the page" }).click();
+  await expect(page.getByRole("heading", { name: "History", level: 1 })).toBeVisible();
+  expect(lazyModules.length).toBeGreaterThan(0);
+});

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 use shared::portal::{Mode, Role};
 
 use crate::i18n::{Key, Lang, t, tr, use_lang};
@@ -6,7 +7,7 @@ use crate::router::{Link, Location, Page};
 use crate::session::{self, use_session};
 use crate::views::{
     activate::ActivateView, history::HistoryView, history_detail::HistoryDetailView,
-    not_found::NotFoundView,
+    loading::Loading, not_found::NotFoundView,
 };
 
 #[component]
@@ -37,11 +38,52 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 {move || match page.get() {
                     Page::Activate => view! { <ActivateView /> }.into_any(),
-                    Page::History => view! { <HistoryView /> }.into_any(),
-                    Page::HistoryDetail(id) => view! { <HistoryDetailView id=id /> }.into_any(),
+                    Page::History => fetched_on_first_visit(history_page()),
+                    Page::HistoryDetail(id) => fetched_on_first_visit(history_detail_page(id)),
                     Page::NotFound => view! { <NotFoundView /> }.into_any(),
                 }}
             </main>
+    }
+}
+
+// History and a record's detail are wasm modules of their own, split off by `cargo xtask build`
+// and fetched on the first visit: Activate, where marketers land, loads without them.
+
+#[wasm_split(history_page, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn history_page() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <HistoryView /> }.into_any())
+}
+
+#[wasm_split(history_detail_page, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn history_detail_page(id: String) -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <HistoryDetailView id=id /> }.into_any())
+}
+
+fn fetched_on_first_visit(
+    page: impl Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static,
+) -> AnyView {
+    view! {
+        <Suspense fallback=Loading>
+            {Suspend::new(async move {
+                page.await.unwrap_or_else(|_| view! { <PageUnavailable /> }.into_any())
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// A page's module could not be fetched: the connection dropped, or the portal was updated since
+/// this tab opened and the module it asks for is gone. Reloading fixes both.
+#[component]
+fn PageUnavailable() -> impl IntoView {
+    view! {
+        <div class="problem" role="alert">
+            <p class="problem-title">{tr(Key::PageUnavailableTitle)}</p>
+            <p>{tr(Key::PageUnavailableText)}</p>
+        </div>
+        <button on:click=|_| {
+            let _ = window().location().reload();
+        }>{tr(Key::PageUnavailableReload)}</button>
     }
 }
 

@@ -262,6 +262,9 @@ catalogue! {
     DetailBack => "Back to the history", "기록으로 돌아가기";
     NotfoundTitle => "Page not found", "페이지를 찾을 수 없습니다";
     NotfoundText => "There is nothing at this address.", "이 주소에는 아무것도 없습니다.";
+    PageUnavailableTitle => "This page could not be loaded", "이 페이지를 불러올 수 없습니다";
+    PageUnavailableText => "The connection may have dropped, or the portal was updated since this tab was opened. Reload the page to continue.", "연결이 끊겼거나 이 탭을 연 뒤 포털이 업데이트되었을 수 있습니다. 계속하려면 페이지를 새로 고치세요.";
+    PageUnavailableReload => "Reload the page", "페이지 새로 고침";
 }
 
 #[cfg(test)]

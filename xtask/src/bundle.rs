@@ -9,13 +9,15 @@ use std::process::Command;
 
 use crate::process::{self, Failure, Result};
 
+mod lazy;
+
 const APP: &str = "frontend";
 /// Where `index.html` asks for the app; replaced by the hashed script and a preload of its wasm.
 const APP_PLACEHOLDER: &str = r#"<script type="module" src="frontend.js"></script>"#;
 
 /// What `target/dist` holds besides the hashed names; part of the up-to-date check, so that a
 /// bundle written by an older xtask is written again. Change it when the files change.
-const LAYOUT: &str = "assets with .br and .gz copies";
+const LAYOUT: &str = "assets with .br and .gz copies; lazily fetched modules split off";
 
 pub struct Inputs<'a> {
     pub root: &'a Path,
@@ -47,29 +49,57 @@ pub fn write(inputs: &Inputs) -> Result<()> {
 
     let staging = root.join("target/bundle");
     let _ = std::fs::remove_dir_all(&staging);
+    let app_script = format!("./{APP}.js");
+    let split = lazy::split(&wasm, &staging.join("split"), &app_script)?;
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_bytes(APP, wasm)
+        .input_bytes(APP, split.main)
         .out_name(APP)
+        // The lazily fetched modules import the app's memory and function table.
+        .keep_lld_exports(true)
         .web(true)
         .and_then(|bindgen| bindgen.typescript(false).generate(&staging))
         .map_err(|e| Failure(format!("wasm-bindgen failed: {e:#}")))?;
-    let optimised = staging.join("optimised.wasm");
-    process::run(
-        Command::new(inputs.wasm_opt)
-            .arg("-Oz")
-            .arg(staging.join(format!("{APP}_bg.wasm")))
-            .arg("-o")
-            .arg(&optimised),
-    )?;
+    let optimise = |input: &Path| -> Result<Vec<u8>> {
+        let output = input.with_extension("opt.wasm");
+        process::run(
+            Command::new(inputs.wasm_opt)
+                .arg("-Oz")
+                .arg(input)
+                .arg("-o")
+                .arg(&output),
+        )?;
+        std::fs::read(&output).map_err(|e| io(&output, e))
+    };
+    let wasm = optimise(&staging.join(format!("{APP}_bg.wasm")))?;
+    let modules = split
+        .modules
+        .iter()
+        .map(|(stem, path)| Ok((stem.clone(), optimise(path)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let script = read_text(&staging.join(format!("{APP}.js")))?;
+
+    let mut id = Fnv::default();
+    id.add(&wasm)
+        .add(script.as_bytes())
+        .add(split.loader.as_bytes());
+    for (stem, module) in &modules {
+        id.add(stem.as_bytes()).add(module);
+    }
+    let names = lazy::Names { id: id.hex() };
+    let wasm_name = format!("{APP}-{}_bg.wasm", names.id);
+    let js_name = format!("{APP}-{}.js", names.id);
+    let stems: Vec<String> = modules.iter().map(|(stem, _)| stem.clone()).collect();
+    let loader = lazy::link_loader(&split.loader, (&app_script, &js_name), &stems, &names)?;
+    let js = lazy::link_app_script(&script, &names)? + &start_app(&wasm_name);
 
     let _ = std::fs::remove_dir_all(&dist);
     std::fs::create_dir_all(&dist).map_err(|e| io(&dist, e))?;
-    let wasm = std::fs::read(&optimised).map_err(|e| io(&optimised, e))?;
-    let wasm_name = format!("{APP}-{}_bg.wasm", Fnv::of(&wasm));
     write_asset(&dist.join(&wasm_name), &wasm)?;
-    let js = read_text(&staging.join(format!("{APP}.js")))? + &start_app(&wasm_name);
-    let js_name = format!("{APP}-{}.js", Fnv::of(js.as_bytes()));
     write_asset(&dist.join(&js_name), js.as_bytes())?;
+    write_asset(&dist.join(names.loader()), loader.as_bytes())?;
+    for (stem, module) in &modules {
+        write_asset(&dist.join(names.module(stem)), module)?;
+    }
 
     let mut index = template.replacen(APP_PLACEHOLDER, &app_tags(&js_name, &wasm_name), 1);
     if index == template {
@@ -102,40 +132,67 @@ pub fn write(inputs: &Inputs) -> Result<()> {
     Ok(())
 }
 
-/// What the browser may download, gzip -9 of the wasm, script and stylesheets together. The aim
-/// is 200 KB (issue 17); the budget is the size reached so far, lowered with each saving, so
-/// that no change makes the bundle bigger without someone deciding it should.
-pub const BUDGET_GZIP_BYTES: u64 = 288 * 1024;
+/// What the browser downloads to show the first page, gzip -9 of the wasm, script and
+/// stylesheets together. The aim is 200 KB (issue 17); the budget is the size reached so far,
+/// lowered with each saving, so that no change makes the bundle bigger without someone deciding
+/// it should.
+pub const BUDGET_GZIP_BYTES: u64 = 254 * 1024;
 pub const AIM_GZIP_BYTES: u64 = 200 * 1024;
+/// The same for the modules fetched on the first visit to a later page, together.
+pub const LAZY_BUDGET_GZIP_BYTES: u64 = 60 * 1024;
 
-/// The bundle in `dist` against `budget` bytes of gzip.
-pub fn check_budget(dist: &Path, budget: u64) -> Result<()> {
-    let mut total = 0;
+/// The bundle in `dist` against `first_page` bytes of gzip for the first page, and
+/// [`LAZY_BUDGET_GZIP_BYTES`] for the modules fetched later.
+pub fn check_budget(dist: &Path, first_page: u64) -> Result<()> {
+    let (mut first, mut later) = (0, 0);
     for entry in std::fs::read_dir(dist).map_err(|e| io(dist, e))?.flatten() {
         let path = entry.path();
         let shipped = path
             .extension()
             .is_some_and(|ext| ext == "wasm" || ext == "js" || ext == "css");
-        if shipped {
-            total += gzip_size(&std::fs::read(&path).map_err(|e| io(&path, e))?);
+        if !shipped {
+            continue;
+        }
+        let size = gzip_size(&std::fs::read(&path).map_err(|e| io(&path, e))?);
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(lazy::LAZY_PREFIX)
+        {
+            later += size;
+        } else {
+            first += size;
         }
     }
     let kb = |bytes: u64| bytes as f64 / 1024.0;
     println!(
-        "bundle: {:.1} KB gzip (budget {:.0} KB, aim {:.0} KB)",
-        kb(total),
-        kb(budget),
-        kb(AIM_GZIP_BYTES)
+        "bundle: first page {:.1} KB gzip (budget {:.0} KB, aim {:.0} KB); \
+         modules fetched on later pages {:.1} KB gzip (budget {:.0} KB)",
+        kb(first),
+        kb(first_page),
+        kb(AIM_GZIP_BYTES),
+        kb(later),
+        kb(LAZY_BUDGET_GZIP_BYTES),
     );
-    if total > budget {
-        return Err(Failure(format!(
-            "the browser bundle is {:.1} KB gzip, over its budget of {:.0} KB: find what grew \
-             with `twiggy top target/{}/wasm-release/frontend.wasm` and make it smaller, or \
-             raise BUDGET_GZIP_BYTES in xtask/src/bundle.rs and say why",
-            kb(total),
-            kb(budget),
-            crate::toolchain::WASM_TARGET,
-        )));
+    for (what, size, budget, constant) in [
+        ("first page", first, first_page, "BUDGET_GZIP_BYTES"),
+        (
+            "later pages' modules",
+            later,
+            LAZY_BUDGET_GZIP_BYTES,
+            "LAZY_BUDGET_GZIP_BYTES",
+        ),
+    ] {
+        if size > budget {
+            return Err(Failure(format!(
+                "the browser bundle's {what} take {:.1} KB gzip, over their budget of {:.0} KB: \
+                 find what grew with `twiggy top target/{}/wasm-release/frontend.wasm` and make \
+                 it smaller, or raise {constant} in xtask/src/bundle.rs and say why",
+                kb(size),
+                kb(budget),
+                crate::toolchain::WASM_TARGET,
+            )));
+        }
     }
     Ok(())
 }
@@ -280,10 +337,31 @@ mod tests {
         assert!(shipped < 1_000, "compressed, {shipped} bytes");
         let within = check_budget(&dist, shipped);
         let over = check_budget(&dist, shipped - 1);
+        // A later page's module counts against its own budget, not the first page's.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let incompressible: Vec<u8> = (0..LAZY_BUDGET_GZIP_BYTES * 2)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect();
+        std::fs::write(
+            dist.join("lazy-page-0123456789abcdef.wasm"),
+            &incompressible,
+        )
+        .unwrap();
+        let later_over = check_budget(&dist, shipped);
         std::fs::remove_dir_all(&dist).unwrap();
         assert!(within.is_ok());
         let message = over.unwrap_err().0;
-        assert!(message.contains("over its budget"), "{message}");
+        assert!(
+            message.contains("first page") && message.contains("over their budget"),
+            "{message}"
+        );
+        let message = later_over.unwrap_err().0;
+        assert!(message.contains("later pages' modules"), "{message}");
     }
 
     #[test]
