@@ -20,7 +20,8 @@ const median = (values) => percentile(values, 0.5);
 function sizes() {
   const result = {};
   for (const file of fs.readdirSync(dist)) {
-    const kind = file.startsWith("lazy-") ? "lazy" : file.endsWith(".wasm") ? "wasm" : file.endsWith(".js") ? "js" : file.endsWith(".css") ? "css" : null;
+    const type = file.endsWith(".wasm") ? "wasm" : file.endsWith(".js") ? "js" : file.endsWith(".css") ? "css" : null;
+    const kind = type && file.startsWith("lazy-") ? "lazy" : type;
     if (!kind) continue;
     const bytes = fs.readFileSync(path.join(dist, file));
     const sum = (result[kind] ??= { raw: 0, gzip: 0, brotli: 0 });
