@@ -47,6 +47,10 @@ const KNOWN_DUPLICATES: &[&str] = &[
     "cpufeatures",
     "foldhash",
     "getrandom",
+    // The xtask's two wasm tools: wasm-bindgen-cli-support is pinned to the frontend's
+    // wasm-bindgen (walrus 0.27: gimli 0.32, wasmparser 0.245), and no wasm_split_cli_support
+    // reads wasm with the same versions (0.2.4: gimli 0.34, wasmparser 0.261). Build-time only.
+    "gimli",
     "hashbrown",
     "itertools",
     "num-bigint",
@@ -60,6 +64,9 @@ const KNOWN_DUPLICATES: &[&str] = &[
     // 0.4 only through reqwest's `stream` feature for wasm targets, which the proxy is never
     // built for; the frontend's gloo-net has 0.5.
     "wasm-streams",
+    // The wasm tools, as with gimli above.
+    "wasm-encoder",
+    "wasmparser",
     "winnow",
 ];
 
