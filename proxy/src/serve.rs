@@ -13,7 +13,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -22,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_http::map_request_body::MapRequestBodyLayer;
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -52,19 +51,15 @@ impl Default for InboundLimits {
     }
 }
 
-/// `router` with the request and body deadlines of `limits`, wrapped around it once. As
-/// `Router::layer`s they would wrap every route, and each request would clone and box its way
-/// through one more level per layer.
+/// `router` with the body deadline of `limits`, wrapped around it once: as a `Router::layer` it
+/// would wrap every route, and each request would clone and box its way through one more level.
+/// (The whole request's deadline is the observer's, inside the router: see `http::observe`.)
 pub fn with_deadlines(
     router: Router,
     limits: &InboundLimits,
 ) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static
 {
     ServiceBuilder::new()
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            limits.request_timeout,
-        ))
         .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
         .layer(MapRequestBodyLayer::new(Body::new))
         .service(router)

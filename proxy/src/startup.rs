@@ -111,7 +111,8 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
-        let service = with_deadlines(app(self.state, self.static_files), &self.inbound);
+        let router = app(self.state, self.static_files, self.inbound.request_timeout);
+        let service = with_deadlines(router, &self.inbound);
         serve(self.listener, service, self.inbound, shutdown)
             .await
             .map_err(StartupError::Serve)

@@ -12,6 +12,7 @@ mod sandbox;
 mod session;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::{
     Router, middleware,
@@ -30,7 +31,8 @@ use crate::static_files::StaticFiles;
 const BODY_LIMIT: usize = 256 * 1024;
 
 /// The whole HTTP surface of the portal (see ARCHITECTURE.md, "HTTP surface").
-pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
+/// `request_timeout` bounds each request, answer included.
+pub fn app(state: Arc<AppState>, static_files: StaticFiles, request_timeout: Duration) -> Router {
     // The portal's own large answers, compressed for browsers that take it: the sandbox facts
     // of 4,000 segments are 532 KB as JSON and 107 KB in brotli at quality 3, which costs about
     // 3 ms (quality 11 would save 15 KB more for half a second). Forwarded Platform answers pass
@@ -64,6 +66,13 @@ pub fn app(state: Arc<AppState>, static_files: StaticFiles) -> Router {
     api.fallback_service(static_files.service())
         // Inside the observer: a panic is answered, logged and counted like any 500.
         .layer(CatchPanicLayer::custom(observe::panicked))
+        .layer(middleware::from_fn_with_state(
+            observe::Observer {
+                state,
+                deadline: request_timeout,
+            },
+            observe::observe,
+        ))
+        // Outermost: the observer's own answers (past the deadline) carry them too.
         .layer(middleware::from_fn(headers::security_headers))
-        .layer(middleware::from_fn_with_state(state, observe::observe))
 }

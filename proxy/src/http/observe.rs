@@ -1,7 +1,9 @@
-//! Every request: a request id on its log lines and its answer, a count by route and status.
+//! Every request: a request id on its log lines and its answer, a count by route and status,
+//! and a deadline. A request past its deadline is answered here, so that it is logged, counted
+//! and carries its id like any other.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::{
     extract::{MatchedPath, Request, State},
@@ -14,8 +16,15 @@ use tracing::Instrument;
 use super::RequestId;
 use crate::AppState;
 
+#[derive(Clone)]
+pub struct Observer {
+    pub state: Arc<AppState>,
+    /// The whole request, answer included.
+    pub deadline: Duration,
+}
+
 pub async fn observe(
-    State(state): State<Arc<AppState>>,
+    State(Observer { state, deadline }): State<Observer>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -38,7 +47,9 @@ pub async fn observe(
     );
     let span = tracing::info_span!("request", request_id = %request_id, method = %request.method(), route = %route);
     let started = Instant::now();
-    let mut response = next.run(request).instrument(span.clone()).await;
+    let mut response = tokio::time::timeout(deadline, next.run(request).instrument(span.clone()))
+        .await
+        .unwrap_or_else(|_| past_deadline(deadline));
     let status = response.status().as_u16();
     let took_ms = started.elapsed().as_millis() as u64;
     span.in_scope(|| {
@@ -84,6 +95,20 @@ pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         axum::Json(body),
     )
         .into_response()
+}
+
+/// What was left undone is dropped with the handler; an activation is recorded before it is
+/// sent, so the history has it whatever happened.
+fn past_deadline(deadline: Duration) -> Response {
+    let body = shared::portal::ErrorBody::new(
+        shared::portal::ErrorCode::RequestTimeout,
+        format!(
+            "The portal did not answer within {} s and stopped this request. If it was an \
+             activation, look in the history before activating again: it may have been sent.",
+            deadline.as_secs()
+        ),
+    );
+    (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
 }
 
 /// Bounded labels for requests no route matched.

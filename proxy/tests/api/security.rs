@@ -480,3 +480,54 @@ async fn a_platform_answer_that_is_not_json_is_not_passed_to_the_browser() {
     assert!(!body.contains("<script>"), "{body}");
     assert!(body.contains("not JSON"), "{body}");
 }
+
+#[tokio::test]
+async fn a_request_past_its_deadline_is_answered_logged_and_counted() {
+    let portal = TestPortal::start_with_limits(
+        tokens(),
+        ApiVersion::V2,
+        InboundLimits {
+            request_timeout: Duration::from_millis(500),
+            ..quick_limits()
+        },
+    )
+    .await;
+    portal.set_faults(json!({"latencyMs": 3000})).await;
+    let started = Instant::now();
+    let response = portal
+        .get(FLOWS, ACTIVATOR)
+        .header("x-request-id", "slow-flows-1")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let headers = response.headers();
+    assert_eq!(headers["x-request-id"], "slow-flows-1");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "no-store");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "REQUEST_TIMEOUT", "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("history"),
+        "{body}"
+    );
+
+    portal.set_faults(json!({})).await;
+    let metrics = portal
+        .get("/metrics", ACTIVATOR)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"route="/api/platform/{*path}",status="408""#),
+        "{metrics}"
+    );
+}
