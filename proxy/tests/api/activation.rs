@@ -371,16 +371,7 @@ async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
         .pick("Flash sale drop (S3)", "Summer VIP shoppers")
         .await;
     let mut bodies = Vec::new();
-    bodies.push(
-        portal
-            .get("/api/session", ACTIVATOR)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    bodies.push(portal.get_text("/api/session", ACTIVATOR).await);
     bodies.push(
         portal
             .activate(json!({&flow: [&vip]}), ACTIVATOR, None)
@@ -389,16 +380,7 @@ async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
             .await
             .unwrap(),
     );
-    bodies.push(
-        portal
-            .get("/api/history", ACTIVATOR)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    bodies.push(portal.get_text("/api/history", ACTIVATOR).await);
     portal
         .client
         .post(format!("{}/emulator/tokens/expire", portal.emulator_url))
@@ -406,26 +388,8 @@ async fn neither_the_secret_nor_an_access_token_reaches_an_answer_or_a_log() {
         .await
         .unwrap();
     portal.set_faults(json!({"imsOutage": true})).await;
-    bodies.push(
-        portal
-            .get(crate::helpers::FLOWS, ACTIVATOR)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    bodies.push(
-        portal
-            .get("/metrics", ACTIVATOR)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    bodies.push(portal.get_text(crate::helpers::FLOWS, ACTIVATOR).await);
+    bodies.push(portal.get_text("/metrics", ACTIVATOR).await);
     for (i, body) in bodies.iter().enumerate() {
         assert_no_secret(body, &format!("answer {i}"));
     }

@@ -214,6 +214,17 @@ impl TestPortal {
             .bearer_auth(token)
     }
 
+    /// The body of `GET path`, whatever its status.
+    pub async fn get_text(&self, path: &str, token: &str) -> String {
+        self.get(path, token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
         self.get(path, token)
             .send()

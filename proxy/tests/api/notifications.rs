@@ -331,14 +331,7 @@ async fn a_receiver_that_refuses_for_good_is_given_up_and_that_is_visible() {
         .collect();
     assert_eq!(given_up[0]["state"], "given_up");
     assert_eq!(given_up[0]["attempts"], 5);
-    let metrics = portal
-        .get("/metrics", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = portal.get_text("/metrics", "viewer-token").await;
     assert!(
         metrics.contains(
             "portal_notifications_total{event=\"activation.accepted\",outcome=\"given_up\"}"

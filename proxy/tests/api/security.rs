@@ -518,14 +518,7 @@ async fn a_request_past_its_deadline_is_answered_logged_and_counted() {
     );
 
     portal.set_faults(json!({})).await;
-    let metrics = portal
-        .get("/metrics", ACTIVATOR)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = portal.get_text("/metrics", ACTIVATOR).await;
     assert!(
         metrics.contains(r#"route="/api/platform/{*path}",status="408""#),
         "{metrics}"

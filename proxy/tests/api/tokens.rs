@@ -44,14 +44,7 @@ async fn an_expired_token_is_refreshed_once_and_the_call_succeeds() {
         StatusCode::OK
     );
     assert_eq!(portal.ims_calls().await, 2);
-    let metrics = portal
-        .get("/metrics", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = portal.get_text("/metrics", "viewer-token").await;
     assert!(
         metrics.contains("portal_token_refreshes_total 2"),
         "{metrics}"

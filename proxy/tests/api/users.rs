@@ -303,12 +303,7 @@ async fn the_history_exports_as_csv_that_a_csv_parser_reads_back() {
     assert!(rows[0][column("created_at_utc")].ends_with('Z'));
     // The filters are the list's: nothing rejected here.
     let rejected = portal
-        .get("/api/history.csv?outcome=rejected", "viewer-token")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text("/api/history.csv?outcome=rejected", "viewer-token")
+        .await;
     assert_eq!(rejected.lines().count(), 1, "the header only");
 }
