@@ -275,5 +275,10 @@ mod tests {
         assert!(!is_hashed_asset("/history/0123456789abcdef0"));
         assert!(!is_hashed_asset("/logo-cafe.png"));
         assert!(is_hashed_asset("/frontend-1117386e0d6f62_bg.wasm"));
+        // The split loader and the later pages' modules.
+        assert!(is_hashed_asset("/frontend-split-8789f877d20deae2.js"));
+        assert!(is_hashed_asset(
+            "/lazy-split_history_page-8789f877d20deae2.wasm"
+        ));
     }
 }

@@ -113,8 +113,8 @@ error_codes! {
     /// The reconciler found no run for an activation of unknown outcome.
     NotStarted => "NOT_STARTED",
     StoreFailed => "STORE_FAILED",
-    /// The portal did not answer within its deadline and stopped the request.
-    RequestTimeout => "REQUEST_TIMEOUT",
+    /// The portal did not answer within its deadline and stopped the request (504).
+    DeadlineExceeded => "DEADLINE_EXCEEDED",
     /// The portal failed while answering (a bug, logged with the request id): nothing about the
     /// request is known to have happened.
     InternalError => "INTERNAL_ERROR",

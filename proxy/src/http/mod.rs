@@ -31,7 +31,7 @@ use crate::static_files::StaticFiles;
 const BODY_LIMIT: usize = 256 * 1024;
 
 /// The whole HTTP surface of the portal (see ARCHITECTURE.md, "HTTP surface").
-/// `request_timeout` bounds each request, answer included.
+/// `request_timeout` bounds each request, until its answer's headers.
 pub fn app(state: Arc<AppState>, static_files: StaticFiles, request_timeout: Duration) -> Router {
     // The portal's own large answers, compressed for browsers that take it: the sandbox facts
     // of 4,000 segments are 532 KB as JSON and 107 KB in brotli at quality 3, which costs about

@@ -19,7 +19,7 @@ use crate::AppState;
 #[derive(Clone)]
 pub struct Observer {
     pub state: Arc<AppState>,
-    /// The whole request, answer included.
+    /// Until the answer's headers; a forwarded Platform body streams on after them.
     pub deadline: Duration,
 }
 
@@ -98,17 +98,31 @@ pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// What was left undone is dropped with the handler; an activation is recorded before it is
-/// sent, so the history has it whatever happened.
+/// sent, so the history has it whatever happened. 504, not 408: browsers send a request again
+/// by themselves when a kept-alive connection answers 408, a POST included.
 fn past_deadline(deadline: Duration) -> Response {
+    tracing::warn!(
+        deadline_ms = deadline.as_millis() as u64,
+        "stopped a request past its deadline"
+    );
     let body = shared::portal::ErrorBody::new(
-        shared::portal::ErrorCode::RequestTimeout,
+        shared::portal::ErrorCode::DeadlineExceeded,
         format!(
-            "The portal did not answer within {} s and stopped this request. If it was an \
+            "The portal did not answer within {} and stopped this request. If it was an \
              activation, look in the history before activating again: it may have been sent.",
-            deadline.as_secs()
+            seconds_or_millis(deadline)
         ),
     );
-    (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+    (axum::http::StatusCode::GATEWAY_TIMEOUT, axum::Json(body)).into_response()
+}
+
+/// "60 s"; "1500 ms" where whole seconds would not say it.
+fn seconds_or_millis(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 && duration.as_secs() > 0 {
+        format!("{} s", duration.as_secs())
+    } else {
+        format!("{} ms", duration.as_millis())
+    }
 }
 
 /// Bounded labels for requests no route matched.
