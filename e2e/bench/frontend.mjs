@@ -15,8 +15,8 @@ const KEYS = "QA audience 0123".split("");
 const percentile = (values, p) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))];
 const median = (values) => percentile(values, 0.5);
 
-// What the browser downloads to show the first page, by kind, and apart the modules it fetches
-// on the first visit to a later page (`lazy-*.wasm`).
+// What the browser downloads to show the first page, by kind, and apart the later pages' modules
+// (`lazy-*.wasm`), which it fetches at idle priority afterwards.
 function sizes() {
   const result = {};
   for (const file of fs.readdirSync(dist)) {

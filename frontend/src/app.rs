@@ -46,8 +46,9 @@ pub fn App() -> impl IntoView {
     }
 }
 
-// History and a record's detail are wasm modules of their own, split off by `cargo xtask build`
-// and fetched on the first visit: Activate, where marketers land, loads without them.
+// History and a record's detail are wasm modules of their own, split off by `cargo xtask build`,
+// fetched when the browser is idle and instantiated on the first visit: Activate, where
+// marketers land, shows without them.
 
 #[wasm_split(history_page, wasm_split_path = ::leptos::wasm_split, fallible)]
 fn history_page() -> Result<AnyView, SplitLoaderError> {

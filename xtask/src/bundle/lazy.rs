@@ -1,6 +1,7 @@
 //! The pages marked `#[wasm_split]` in the frontend become wasm modules of their own, which the
-//! browser fetches on first visit: wasm-split (the library cargo-leptos runs) cuts them out of
-//! the linked wasm and writes the script that loads them.
+//! browser fetches at idle priority after the first page and instantiates on the first visit:
+//! wasm-split (the library cargo-leptos runs) cuts them out of the linked wasm and writes the
+//! script that loads them.
 //!
 //! The outputs refer to each other by name: the app's script imports the loader, the loader
 //! imports the app's script and fetches the modules. Content hashes per file would chase each
