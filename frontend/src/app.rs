@@ -38,8 +38,8 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 {move || match page.get() {
                     Page::Activate => view! { <ActivateView /> }.into_any(),
-                    Page::History => fetched_on_first_visit(history_page()),
-                    Page::HistoryDetail(id) => fetched_on_first_visit(history_detail_page(id)),
+                    Page::History => from_its_own_module(history_page()),
+                    Page::HistoryDetail(id) => from_its_own_module(history_detail_page(id)),
                     Page::NotFound => view! { <NotFoundView /> }.into_any(),
                 }}
             </main>
@@ -60,7 +60,7 @@ fn history_detail_page(id: String) -> Result<AnyView, SplitLoaderError> {
     Ok(view! { <HistoryDetailView id=id /> }.into_any())
 }
 
-fn fetched_on_first_visit(
+fn from_its_own_module(
     page: impl Future<Output = Result<AnyView, SplitLoaderError>> + Send + 'static,
 ) -> AnyView {
     view! {
