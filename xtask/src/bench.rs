@@ -176,51 +176,53 @@ impl<'a> Upstreams<'a> {
 }
 
 /// `adhoc-portal serve` on `port` against `upstreams`, with `extra` arguments, its history in
-/// `data_dir` unless `extra` names a database, once healthy.
-pub(crate) fn serve(
-    root: &Path,
-    tokens: &Path,
-    data_dir: &Path,
-    upstreams: &Upstreams,
-    port: u16,
-    extra: &[&str],
-) -> Result<Running> {
-    let running = spawn(
-        &mut serve_command(root, tokens, data_dir, upstreams, port, extra),
-        &data_dir.with_extension("log"),
-    )?;
-    wait_for(port, healthy, "adhoc-portal serve")?;
-    Ok(running)
+/// `data_dir` unless `extra` names a database.
+pub(crate) struct Serve<'a> {
+    pub root: &'a Path,
+    pub tokens: &'a Path,
+    pub data_dir: &'a Path,
+    pub upstreams: &'a Upstreams<'a>,
+    pub port: u16,
+    pub extra: &'a [&'a str],
 }
 
-/// The command [`serve`] runs.
-fn serve_command(
-    root: &Path,
-    tokens: &Path,
-    data_dir: &Path,
-    upstreams: &Upstreams,
-    port: u16,
-    extra: &[&str],
-) -> Command {
-    let mut command = Command::new(build::release_binary(root));
-    command
-        .args(["serve", "--auth", "token", "--port", &port.to_string()])
-        .arg("--tokens-file")
-        .arg(tokens)
-        .arg("--dist-dir")
-        .arg(root.join("target/dist"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(extra)
-        .env("RUST_LOG", "warn")
-        .env("AEP_CLIENT_ID", "demo-client-id")
-        .env("AEP_CLIENT_SECRET", "demo-client-secret")
-        .env("AEP_ORG_ID", ORG_ID)
-        .env("AEP_SCOPES", "openid,AdobeID")
-        .env("AEP_SANDBOX_NAME", "prod")
-        .env("AEP_PLATFORM_URL", upstreams.platform)
-        .env("AEP_IMS_URL", upstreams.ims);
-    command
+impl Serve<'_> {
+    /// Started, once healthy.
+    pub(crate) fn start(&self) -> Result<Running> {
+        let running = spawn(&mut self.command(), &self.data_dir.with_extension("log"))?;
+        wait_for(self.port, healthy, "adhoc-portal serve")?;
+        Ok(running)
+    }
+
+    fn command(&self) -> Command {
+        let Self {
+            root,
+            tokens,
+            data_dir,
+            upstreams,
+            port,
+            extra,
+        } = *self;
+        let mut command = Command::new(build::release_binary(root));
+        command
+            .args(["serve", "--auth", "token", "--port", &port.to_string()])
+            .arg("--tokens-file")
+            .arg(tokens)
+            .arg("--dist-dir")
+            .arg(root.join("target/dist"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .env("AEP_CLIENT_ID", "demo-client-id")
+            .env("AEP_CLIENT_SECRET", "demo-client-secret")
+            .env("AEP_ORG_ID", ORG_ID)
+            .env("AEP_SCOPES", "openid,AdobeID")
+            .env("AEP_SANDBOX_NAME", "prod")
+            .env("AEP_PLATFORM_URL", upstreams.platform)
+            .env("AEP_IMS_URL", upstreams.ims);
+        command
+    }
 }
 
 /// The answers of the fixed upstream: the same paths as the Platform's, allowlisted by the portal.
@@ -243,22 +245,24 @@ fn platform(root: &Path) -> Result<()> {
     let _emulator = emulator(&binary, &dir, emulator_port, 600)?;
     let tokens = tokens_file(&dir)?;
     let on_emulator = Upstreams::emulator(&emulator_url);
-    let _portal = serve(
+    let _portal = Serve {
         root,
-        &tokens,
-        &dir.join("portal"),
-        &on_emulator,
-        portal_port,
-        &[],
-    )?;
-    let _cold = serve(
+        tokens: &tokens,
+        data_dir: &dir.join("portal"),
+        upstreams: &on_emulator,
+        port: portal_port,
+        extra: &[],
+    }
+    .start()?;
+    let _cold = Serve {
         root,
-        &tokens,
-        &dir.join("cold-portal"),
-        &on_emulator,
-        cold_port,
-        &[],
-    )?;
+        tokens: &tokens,
+        data_dir: &dir.join("cold-portal"),
+        upstreams: &on_emulator,
+        port: cold_port,
+        extra: &[],
+    }
+    .start()?;
     // The forwarding path alone: an upstream that costs nothing, in front of which the portal
     // and nginx are measured.
     let _fixed = fixed_upstream(&dir.join("fixed"), fixed_port)?;
@@ -266,14 +270,15 @@ fn platform(root: &Path) -> Result<()> {
         ims: &emulator_url,
         platform: &fixed_url,
     };
-    let _fixed_portal = serve(
+    let _fixed_portal = Serve {
         root,
-        &tokens,
-        &dir.join("fixed-portal"),
-        &on_fixed,
-        fixed_portal_port,
-        &[],
-    )?;
+        tokens: &tokens,
+        data_dir: &dir.join("fixed-portal"),
+        upstreams: &on_fixed,
+        port: fixed_portal_port,
+        extra: &[],
+    }
+    .start()?;
     let _fixed_nginx = nginx(
         &dir.join("nginx-fixed"),
         fixed_nginx_port,
@@ -328,14 +333,15 @@ fn count_instructions(
     let portal_port = port()?;
     let counts = dir.join("callgrind-portal");
     let portal = instructions::start(
-        &serve_command(
+        &Serve {
             root,
             tokens,
-            &dir.join("counted-portal"),
-            on_fixed,
-            portal_port,
-            &[],
-        ),
+            data_dir: &dir.join("counted-portal"),
+            upstreams: on_fixed,
+            port: portal_port,
+            extra: &[],
+        }
+        .command(),
         &counts,
         || healthy(portal_port),
     )?;

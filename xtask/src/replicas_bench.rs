@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::bench::{PORTAL_TOKEN, Running, Upstreams, emulator, port, serve, tokens_file};
+use crate::bench::{PORTAL_TOKEN, Running, Serve, Upstreams, emulator, port, tokens_file};
 use crate::postgres::{Cluster, Durability};
 use crate::process::{self, Failure, Result};
 
@@ -88,14 +88,17 @@ fn setup(
     for replica in 0..replicas {
         let port = port()?;
         let data = dir.join(format!("replica-{replica}"));
-        portals.push(serve(
-            root,
-            &tokens,
-            &data,
-            &Upstreams::emulator(&emulator_url),
-            port,
-            &extra,
-        )?);
+        portals.push(
+            Serve {
+                root,
+                tokens: &tokens,
+                data_dir: &data,
+                upstreams: &Upstreams::emulator(&emulator_url),
+                port,
+                extra: &extra,
+            }
+            .start()?,
+        );
         urls.push(format!("http://127.0.0.1:{port}"));
     }
     let output = process::output(
