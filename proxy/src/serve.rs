@@ -31,8 +31,8 @@ pub struct InboundLimits {
     /// A request's headers must have arrived this long after the connection (or the previous
     /// request) was ready for them.
     pub header_read_timeout: Duration,
-    /// The whole request, answer included. Longer than the activation's own call to the
-    /// Platform (30 s).
+    /// The whole request, until its answer's headers (a forwarded body streams on after them).
+    /// Longer than the activation's own call to the Platform (30 s).
     pub request_timeout: Duration,
     /// Between two pieces of a request body.
     pub body_timeout: Duration,
@@ -54,7 +54,7 @@ impl Default for InboundLimits {
 /// `router` with the body deadline of `limits`, wrapped around it once: as a `Router::layer` it
 /// would wrap every route, and each request would clone and box its way through one more level.
 /// (The whole request's deadline is the observer's, inside the router: see `http::observe`.)
-pub fn with_deadlines(
+pub fn with_body_deadline(
     router: Router,
     limits: &InboundLimits,
 ) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + 'static

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::serve::{InboundLimits, serve, with_deadlines};
+use crate::serve::{InboundLimits, serve, with_body_deadline};
 use crate::static_files::{MissingFrontend, StaticFiles};
 use crate::store::Database;
 use crate::{AppState, Settings, app};
@@ -112,7 +112,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let router = app(self.state, self.static_files, self.inbound.request_timeout);
-        let service = with_deadlines(router, &self.inbound);
+        let service = with_body_deadline(router, &self.inbound);
         serve(self.listener, service, self.inbound, shutdown)
             .await
             .map_err(StartupError::Serve)
